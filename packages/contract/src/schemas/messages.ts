@@ -1,0 +1,169 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { Collection, DateOnly, DateTime, Digest, EnterpriseNumber, Ssin, TranslatedString } from './common.ts'
+
+/** Media types an attachment may have (§6.4). */
+export const ATTACHMENT_MEDIA_TYPES = [
+  'application/pdf',
+  'application/zip',
+  'text/csv',
+  'text/html',
+  'text/plain',
+  'text/xml',
+  'application/vnd.oasis.opendocument.text',
+  'application/vnd.oasis.opendocument.spreadsheet',
+  'application/vnd.oasis.opendocument.presentation',
+  'application/vnd.oasis.opendocument.graphics',
+  'application/vnd.ms-excel',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.ms-powerpoint',
+  'application/msword',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+] as const
+export type AttachmentMediaType = (typeof ATTACHMENT_MEDIA_TYPES)[number]
+
+export const Attachment = Type.Object(
+  {
+    attachmentId: Type.String(),
+    attachmentTitle: Type.Optional(TranslatedString),
+    fileName: Type.String(),
+    isMainContent: Type.Boolean(),
+    mediaType: Type.String(),
+    /** kB (1 kB = 1024 bytes), as a double. */
+    size: Type.Number({ minimum: 0 }),
+    digest: Digest,
+    isAttachmentSigned: Type.Boolean(),
+    contentHref: Type.String({ format: 'uri-reference' }),
+  },
+  { $id: 'Attachment', additionalProperties: false },
+)
+export type Attachment = Static<typeof Attachment>
+export const Attachments = Collection(Attachment, 'Attachments')
+
+export const BusinessData = Type.Object(
+  {
+    key: Type.String(),
+    name: Type.Optional(TranslatedString),
+    description: Type.Optional(TranslatedString),
+    values: Type.Array(TranslatedString),
+  },
+  { $id: 'BusinessData', additionalProperties: false },
+)
+export const BusinessDataList = Collection(BusinessData, 'BusinessDataList')
+
+export const PaymentData = Type.Object(
+  {
+    paymentDataId: Type.String(),
+    amount: Type.Number(),
+    vatAmount: Type.Number(),
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+    dueDate: DateTime,
+    iban: Type.String(),
+    bic: Type.Optional(Type.String()),
+    reference: Type.Optional(
+      Type.Object({ type: Type.String(), value: Type.String() }, { additionalProperties: false }),
+    ),
+  },
+  { $id: 'PaymentData', additionalProperties: false },
+)
+export type PaymentData = Static<typeof PaymentData>
+
+export const Recipient = Type.Union(
+  [
+    Type.Object(
+      { eboxType: Type.Literal('enterprise'), enterpriseNumber: EnterpriseNumber },
+      { additionalProperties: false },
+    ),
+    Type.Object({ eboxType: Type.Literal('citizen'), ssin: Ssin }, { additionalProperties: false }),
+  ],
+  { $id: 'Recipient' },
+)
+
+export const Sender = Type.Object(
+  {
+    eboxType: Type.Literal('enterprise'),
+    enterpriseNumber: EnterpriseNumber,
+    partition: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
+  { $id: 'Sender', additionalProperties: false },
+)
+
+export const ForTheAttentionOf = Type.Object(
+  { ssin: Type.Optional(Ssin), label: Type.String({ maxLength: 100 }) },
+  { $id: 'ForTheAttentionOf', additionalProperties: false },
+)
+
+/** A message as consulted (§6.3; names chosen in docs/contract-decisions.md). */
+export const Message = Type.Object(
+  {
+    messageId: Type.String(),
+    subject: TranslatedString,
+    receiptDate: DateTime,
+    expirationDate: DateTime,
+    readStatus: Type.Boolean(),
+    readDate: Type.Optional(DateTime),
+    visible: Type.Boolean(),
+    isRegisteredMail: Type.Boolean(),
+    forTheAttentionOf: Type.Optional(ForTheAttentionOf),
+    messageTypeId: Type.String(),
+    senderOrganizationId: EnterpriseNumber,
+    sender: Sender,
+    senderApplicationId: Type.String(),
+    partitionId: Type.Optional(Type.String()),
+    isBodyMainContent: Type.Boolean(),
+    isReplyAuthorized: Type.Boolean(),
+    attachments: Attachments,
+    businessDataList: BusinessDataList,
+    paymentData: Type.Optional(PaymentData),
+  },
+  { $id: 'Message', additionalProperties: false },
+)
+export type Message = Static<typeof Message>
+export const Messages = Collection(Message, 'Messages')
+
+export const Body = Type.Object(
+  { bodyContent: TranslatedString },
+  { $id: 'Body', additionalProperties: false },
+)
+
+export const BOOLEAN_QUERY = Type.Union([Type.Literal('true'), Type.Literal('false')])
+
+/** Query of GET /ebox/messages (§5.1). Booleans arrive as strings and are parsed by the route. */
+export const ListMessagesQuery = Type.Object(
+  {
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
+    receivedBefore: Type.Optional(DateOnly),
+    receivedAfter: Type.Optional(DateOnly),
+    expiredBefore: Type.Optional(DateOnly),
+    expiredAfter: Type.Optional(DateOnly),
+    readStatus: Type.Optional(Type.Boolean()),
+    visible: Type.Optional(Type.Boolean()),
+    registeredMail: Type.Optional(Type.Boolean()),
+    messageTypeId: Type.Optional(Type.String({ maxLength: 200 })),
+    senderOrganizationId: Type.Optional(Type.String({ maxLength: 200 })),
+    senderApplicationId: Type.Optional(Type.String({ maxLength: 200 })),
+    partitionId: Type.Optional(Type.String({ maxLength: 200 })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })),
+    qlang: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('nl'), Type.Literal('de')])),
+  },
+  { additionalProperties: false },
+)
+export type ListMessagesQuery = Static<typeof ListMessagesQuery>
+
+/** PATCH /ebox/messages body (merge-patch; §5.3 plus the v3 partition move). */
+export const MessageToUpdate = Type.Object(
+  {
+    messageId: Type.String({ minLength: 1, maxLength: 200 }),
+    visible: Type.Optional(Type.Boolean()),
+    partitionId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
+  { additionalProperties: false, minProperties: 2 },
+)
+export const MessagesToUpdate = Type.Object(
+  {
+    items: Type.Array(MessageToUpdate, { minItems: 1, maxItems: 100 }),
+    totalItems: Type.Integer({ minimum: 1 }),
+  },
+  { $id: 'MessagesToUpdate', additionalProperties: false },
+)
+export type MessagesToUpdate = Static<typeof MessagesToUpdate>

@@ -1,0 +1,92 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { Collection, EnterpriseNumber, TranslatedString } from './common.ts'
+
+export const IMAGE_MEDIA_TYPES = [
+  'image/jpg',
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/svg+xml',
+] as const
+
+export const Image = Type.Object(
+  {
+    imageId: Type.String(),
+    size: Type.Number({ minimum: 0 }),
+    mediaType: Type.String(),
+    contentHref: Type.String({ format: 'uri-reference' }),
+    language: Type.Optional(Type.Union([Type.Literal('nl'), Type.Literal('fr'), Type.Literal('de')])),
+  },
+  { $id: 'Image', additionalProperties: false },
+)
+
+export const ValidityPeriod = Type.Object(
+  {
+    validityPeriodNumber: Type.Integer({ minimum: 1 }),
+    validityPeriodUnit: Type.Union([Type.Literal('day'), Type.Literal('month'), Type.Literal('year')]),
+  },
+  { $id: 'ValidityPeriod', additionalProperties: false },
+)
+export type ValidityPeriod = Static<typeof ValidityPeriod>
+
+const Contact = Type.Object(
+  {
+    email: Type.Optional(Type.String()),
+    phone: Type.Optional(Type.String()),
+    url: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+)
+
+export const MessageType = Type.Object(
+  {
+    messageTypeId: Type.String(),
+    messageTypeName: TranslatedString,
+    messageTypeDescription: Type.Optional(TranslatedString),
+    validityPeriod: Type.Optional(ValidityPeriod),
+    senderOrganizationIds: Type.Array(EnterpriseNumber),
+    senderApplicationIds: Type.Array(Type.String()),
+  },
+  { $id: 'MessageType', additionalProperties: false },
+)
+export const MessageTypes = Collection(MessageType, 'MessageTypes')
+
+export const SenderApplication = Type.Object(
+  {
+    applicationId: Type.String(),
+    applicationName: TranslatedString,
+    applicationDescription: Type.Optional(TranslatedString),
+    applicationLogos: Type.Array(Image),
+    applicationUrl: Type.Optional(TranslatedString),
+    senderOrganizationIds: Type.Array(EnterpriseNumber),
+    messageTypeIds: Type.Array(Type.String()),
+    contactBusiness: Type.Optional(Contact),
+    contactTechnical: Type.Optional(Contact),
+  },
+  { $id: 'SenderApplication', additionalProperties: false },
+)
+export const SenderApplications = Collection(SenderApplication, 'SenderApplications')
+
+export const SenderOrganization = Type.Object(
+  {
+    organizationId: EnterpriseNumber,
+    organizationShortName: TranslatedString,
+    organizationLongName: Type.Optional(TranslatedString),
+    organizationLogos: Type.Array(Image),
+    organizationUrl: Type.Optional(TranslatedString),
+    senderApplicationIds: Type.Array(Type.String()),
+    messageTypeIds: Type.Array(Type.String()),
+    contactBusiness: Type.Optional(Contact),
+    contactTechnical: Type.Optional(Contact),
+  },
+  { $id: 'SenderOrganization', additionalProperties: false },
+)
+export const SenderOrganizations = Collection(SenderOrganization, 'SenderOrganizations')
+
+export const PagingQuery = Type.Object(
+  {
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
+    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
+  },
+  { additionalProperties: false },
+)
