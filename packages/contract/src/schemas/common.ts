@@ -4,7 +4,7 @@ import { ENVIRONMENTS } from '../errors.ts'
 /** Every TranslatedString the service returns carries all three languages (§6.1, §7.2). */
 export const TranslatedString = Type.Object(
   { nl: Type.String(), fr: Type.String(), de: Type.String() },
-  { $id: 'TranslatedString', additionalProperties: false },
+  { title: 'TranslatedString', additionalProperties: false },
 )
 export type TranslatedString = Static<typeof TranslatedString>
 
@@ -19,8 +19,8 @@ export const PartialTranslatedString = Type.Object(
 )
 export type PartialTranslatedString = Static<typeof PartialTranslatedString>
 
-export const EnterpriseNumber = Type.String({ pattern: '^[01][0-9]{9}$', $id: 'EnterpriseNumber' })
-export const Ssin = Type.String({ pattern: '^[0-9]{11}$', $id: 'Ssin' })
+export const EnterpriseNumber = Type.String({ pattern: '^[01][0-9]{9}$', title: 'EnterpriseNumber' })
+export const Ssin = Type.String({ pattern: '^[0-9]{11}$', title: 'Ssin' })
 export const DateTime = Type.String({ format: 'date-time' })
 export const DateOnly = Type.String({ format: 'date' })
 
@@ -32,7 +32,7 @@ export const StatusMessage = Type.Object(
     environment: Type.Union(ENVIRONMENTS.map((e) => Type.Literal(e))),
     contact: Type.Optional(Type.String()),
   },
-  { $id: 'StatusMessage', additionalProperties: false },
+  { title: 'StatusMessage', additionalProperties: false },
 )
 export type StatusMessage = Static<typeof StatusMessage>
 
@@ -50,6 +50,6 @@ export const Digest = Type.Object(
     /** base64url (RFC 4648 §5) without padding. */
     digestValue: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
   },
-  { $id: 'Digest', additionalProperties: false },
+  { title: 'Digest', additionalProperties: false },
 )
 export type Digest = Static<typeof Digest>

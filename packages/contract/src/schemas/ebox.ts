@@ -17,7 +17,7 @@ export const Statistics = Type.Object(
       Type.Object({ partitionId: Type.String(), ...Counts }, { additionalProperties: false }),
     ),
   },
-  { $id: 'Statistics', additionalProperties: false },
+  { title: 'Statistics', additionalProperties: false },
 )
 export type Statistics = Static<typeof Statistics>
 
@@ -31,10 +31,10 @@ export const EboxSummary = Type.Object(
     /** kB */
     eboxSize: Type.Number({ minimum: 0 }),
   },
-  { $id: 'EboxSummary', additionalProperties: false },
+  { title: 'EboxSummary', additionalProperties: false },
 )
 
 export const CertificationVersion = Type.Object(
   { version: Type.String(), apiVersion: Type.String(), build: Type.String() },
-  { $id: 'CertificationVersion', additionalProperties: false },
+  { title: 'CertificationVersion', additionalProperties: false },
 )

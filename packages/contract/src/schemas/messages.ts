@@ -34,7 +34,7 @@ export const Attachment = Type.Object(
     isAttachmentSigned: Type.Boolean(),
     contentHref: Type.String({ format: 'uri-reference' }),
   },
-  { $id: 'Attachment', additionalProperties: false },
+  { title: 'Attachment', additionalProperties: false },
 )
 export type Attachment = Static<typeof Attachment>
 export const Attachments = Collection(Attachment, 'Attachments')
@@ -46,7 +46,7 @@ export const BusinessData = Type.Object(
     description: Type.Optional(TranslatedString),
     values: Type.Array(TranslatedString),
   },
-  { $id: 'BusinessData', additionalProperties: false },
+  { title: 'BusinessData', additionalProperties: false },
 )
 export const BusinessDataList = Collection(BusinessData, 'BusinessDataList')
 
@@ -63,7 +63,7 @@ export const PaymentData = Type.Object(
       Type.Object({ type: Type.String(), value: Type.String() }, { additionalProperties: false }),
     ),
   },
-  { $id: 'PaymentData', additionalProperties: false },
+  { title: 'PaymentData', additionalProperties: false },
 )
 export type PaymentData = Static<typeof PaymentData>
 
@@ -75,7 +75,7 @@ export const Recipient = Type.Union(
     ),
     Type.Object({ eboxType: Type.Literal('citizen'), ssin: Ssin }, { additionalProperties: false }),
   ],
-  { $id: 'Recipient' },
+  { title: 'Recipient' },
 )
 
 export const Sender = Type.Object(
@@ -84,12 +84,12 @@ export const Sender = Type.Object(
     enterpriseNumber: EnterpriseNumber,
     partition: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   },
-  { $id: 'Sender', additionalProperties: false },
+  { title: 'Sender', additionalProperties: false },
 )
 
 export const ForTheAttentionOf = Type.Object(
   { ssin: Type.Optional(Ssin), label: Type.String({ maxLength: 100 }) },
-  { $id: 'ForTheAttentionOf', additionalProperties: false },
+  { title: 'ForTheAttentionOf', additionalProperties: false },
 )
 
 /** A message as consulted (§6.3; names chosen in docs/contract-decisions.md). */
@@ -115,14 +115,14 @@ export const Message = Type.Object(
     businessDataList: BusinessDataList,
     paymentData: Type.Optional(PaymentData),
   },
-  { $id: 'Message', additionalProperties: false },
+  { title: 'Message', additionalProperties: false },
 )
 export type Message = Static<typeof Message>
 export const Messages = Collection(Message, 'Messages')
 
 export const Body = Type.Object(
   { bodyContent: TranslatedString },
-  { $id: 'Body', additionalProperties: false },
+  { title: 'Body', additionalProperties: false },
 )
 
 export const BOOLEAN_QUERY = Type.Union([Type.Literal('true'), Type.Literal('false')])
@@ -164,6 +164,6 @@ export const MessagesToUpdate = Type.Object(
     items: Type.Array(MessageToUpdate, { minItems: 1, maxItems: 100 }),
     totalItems: Type.Integer({ minimum: 1 }),
   },
-  { $id: 'MessagesToUpdate', additionalProperties: false },
+  { title: 'MessagesToUpdate', additionalProperties: false },
 )
 export type MessagesToUpdate = Static<typeof MessagesToUpdate>

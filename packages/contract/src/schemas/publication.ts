@@ -60,7 +60,7 @@ export const MessageToPublish = Type.Object(
     expirationDate: Type.Optional(DateTime),
     paymentData: Type.Optional(PaymentData),
   },
-  { $id: 'MessageToPublish', additionalProperties: false },
+  { title: 'MessageToPublish', additionalProperties: false },
 )
 export type MessageToPublish = Static<typeof MessageToPublish>
 
@@ -71,5 +71,5 @@ export const PublicationStatusMessage = Type.Object(
     code: Type.Optional(Type.String()),
     message: Type.Optional(Type.String()),
   },
-  { $id: 'PublicationStatusMessage', additionalProperties: false },
+  { title: 'PublicationStatusMessage', additionalProperties: false },
 )

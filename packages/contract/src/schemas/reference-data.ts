@@ -17,7 +17,7 @@ export const Image = Type.Object(
     contentHref: Type.String({ format: 'uri-reference' }),
     language: Type.Optional(Type.Union([Type.Literal('nl'), Type.Literal('fr'), Type.Literal('de')])),
   },
-  { $id: 'Image', additionalProperties: false },
+  { title: 'Image', additionalProperties: false },
 )
 
 export const ValidityPeriod = Type.Object(
@@ -25,7 +25,7 @@ export const ValidityPeriod = Type.Object(
     validityPeriodNumber: Type.Integer({ minimum: 1 }),
     validityPeriodUnit: Type.Union([Type.Literal('day'), Type.Literal('month'), Type.Literal('year')]),
   },
-  { $id: 'ValidityPeriod', additionalProperties: false },
+  { title: 'ValidityPeriod', additionalProperties: false },
 )
 export type ValidityPeriod = Static<typeof ValidityPeriod>
 
@@ -47,7 +47,7 @@ export const MessageType = Type.Object(
     senderOrganizationIds: Type.Array(EnterpriseNumber),
     senderApplicationIds: Type.Array(Type.String()),
   },
-  { $id: 'MessageType', additionalProperties: false },
+  { title: 'MessageType', additionalProperties: false },
 )
 export const MessageTypes = Collection(MessageType, 'MessageTypes')
 
@@ -63,7 +63,7 @@ export const SenderApplication = Type.Object(
     contactBusiness: Type.Optional(Contact),
     contactTechnical: Type.Optional(Contact),
   },
-  { $id: 'SenderApplication', additionalProperties: false },
+  { title: 'SenderApplication', additionalProperties: false },
 )
 export const SenderApplications = Collection(SenderApplication, 'SenderApplications')
 
@@ -79,7 +79,7 @@ export const SenderOrganization = Type.Object(
     contactBusiness: Type.Optional(Contact),
     contactTechnical: Type.Optional(Contact),
   },
-  { $id: 'SenderOrganization', additionalProperties: false },
+  { title: 'SenderOrganization', additionalProperties: false },
 )
 export const SenderOrganizations = Collection(SenderOrganization, 'SenderOrganizations')
 

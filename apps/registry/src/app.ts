@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import type { TokenVerifier } from './auth/verifier.ts'
+import type { Config } from './config.ts'
+import type { Pool } from './db/pool.ts'
+import authPlugin from './plugins/auth.ts'
+import errorsPlugin from './plugins/errors.ts'
+import openapiPlugin from './plugins/openapi.ts'
+import certificationRoutes from './routes/certification.ts'
+import healthRoutes from './routes/health.ts'
+
+export interface AppDependencies {
+  config: Config
+  pool: Pool
+  verifier: TokenVerifier
+  logger?: FastifyServerOptions['logger']
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** Builds the Message Registry: plugins first, then routes. Starting to listen is the caller's business. */
+export async function buildApp({ config, pool, verifier, logger }: AppDependencies) {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel },
+    // The caller's x-correlation-id becomes the request id (when well-formed), is logged and echoed back.
+    genReqId: (request) => {
+      const incoming = request.headers['x-correlation-id']
+      return typeof incoming === 'string' && CORRELATION_ID.test(incoming) ? incoming : randomUUID()
+    },
+    bodyLimit: 1024 * 1024,
+    connectionTimeout: 30_000,
+    requestTimeout: 120_000,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-correlation-id', request.id)
+  })
+
+  await app.register(errorsPlugin, { environment: config.environment })
+  await app.register(openapiPlugin, { version: config.build.version })
+  await app.register(authPlugin, { verifier })
+
+  await app.register(healthRoutes, { pool })
+  await app.register(certificationRoutes, { build: config.build })
+
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,50 @@
+import { RegistryError } from '@ebox/contract'
+import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose'
+import { principalFromClaims, type TokenClaims } from './principal.ts'
+import type { TokenVerifier } from './verifier.ts'
+
+export interface JwtVerifierOptions {
+  jwksUrl: string
+  issuer: string
+  audience: string
+  algorithms: string[]
+  clockToleranceSeconds: number
+  /** An unknown `kid` refetches the JWKS at most once per cooldown (key rotation without a restart). */
+  jwksCooldownMs?: number
+  jwksTimeoutMs?: number
+}
+
+/**
+ * JWT access tokens checked locally. Keys come only from the configured JWKS: `jku`, `x5u` and embedded `jwk`
+ * headers are never consulted, and only the allow-listed asymmetric algorithms are accepted.
+ */
+export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
+  const keys = createRemoteJWKSet(new URL(options.jwksUrl), {
+    cooldownDuration: options.jwksCooldownMs ?? 30_000,
+    timeoutDuration: options.jwksTimeoutMs ?? 3_000,
+  })
+  return {
+    async verify(token) {
+      let payload: JWTPayload
+      try {
+        ;({ payload } = await jwtVerify(token, keys, {
+          issuer: options.issuer,
+          audience: options.audience,
+          algorithms: options.algorithms,
+          clockTolerance: options.clockToleranceSeconds,
+          requiredClaims: ['exp'],
+        }))
+      } catch (error) {
+        if (error instanceof errors.JWKSTimeout || isFetchFailure(error)) {
+          throw new RegistryError('AUTHORIZATION_SERVER_UNAVAILABLE', undefined, { cause: error })
+        }
+        throw new RegistryError('UNAUTHENTICATED', undefined, { cause: error })
+      }
+      return principalFromClaims(payload as TokenClaims, token)
+    },
+  }
+}
+
+function isFetchFailure(error: unknown): boolean {
+  return error instanceof TypeError && /fetch failed/i.test(error.message)
+}

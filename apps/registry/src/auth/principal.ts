@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto'
+import {
+  type EboxIdentity,
+  hasEnterpriseNumberShape,
+  isValidSsin,
+  normaliseEnterpriseNumber,
+  RegistryError,
+} from '@ebox/contract'
+
+/** Claim names of the federation's tokens (§3.2). The SSIN attribute name is our choice (docs/contract-decisions.md). */
+export const CBE_ATTRIBUTE = 'urn:be:fgov:kbo-bce:organization:cbe-number'
+export const SSIN_ATTRIBUTE = 'urn:be:fgov:person:ssin'
+
+/** What a verified access token says, whichever verifier checked it. */
+export interface TokenClaims {
+  client_id?: string
+  sub?: string
+  scope?: string
+  exp?: number
+  principalAttributes?: Record<string, unknown>
+}
+
+/** The caller of a request, as the rest of the service sees it. */
+export interface Principal {
+  clientId: string
+  subject: string | undefined
+  scopes: ReadonlySet<string>
+  /** The e-Box the token speaks for; undefined for tokens of federation services (certifier, webhook). */
+  ebox: EboxIdentity | undefined
+  /** SHA-256 (hex) of the access token: what the audit trail records, never the token itself. */
+  tokenHash: string
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}
+
+function firstAttribute(claims: TokenClaims, name: string): string | undefined {
+  const value = claims.principalAttributes?.[name]
+  const first = Array.isArray(value) ? value[0] : value
+  return typeof first === 'string' || typeof first === 'number' ? String(first) : undefined
+}
+
+/** Reads the e-Box identity from principalAttributes: CBE padded to 10 digits (§3.2 step 6), else an SSIN. */
+export function principalFromClaims(claims: TokenClaims, token: string): Principal {
+  const cbe = firstAttribute(claims, CBE_ATTRIBUTE)
+  const ssin = firstAttribute(claims, SSIN_ATTRIBUTE)
+  let ebox: EboxIdentity | undefined
+  if (cbe !== undefined) {
+    const normalised = normaliseEnterpriseNumber(cbe)
+    if (!hasEnterpriseNumberShape(normalised)) {
+      throw new RegistryError('UNAUTHENTICATED', 'The token carries a malformed enterprise number.')
+    }
+    ebox = { eboxType: 'enterprise', id: normalised }
+  } else if (ssin !== undefined) {
+    if (!isValidSsin(ssin)) throw new RegistryError('UNAUTHENTICATED', 'The token carries a malformed SSIN.')
+    ebox = { eboxType: 'citizen', id: ssin }
+  }
+  return {
+    clientId: claims.client_id ?? claims.sub ?? 'unknown',
+    subject: claims.sub,
+    scopes: new Set((claims.scope ?? '').split(' ').filter(Boolean)),
+    ebox,
+    tokenHash: hashToken(token),
+  }
+}

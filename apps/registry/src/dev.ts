@@ -1,0 +1,77 @@
+/**
+ * Quickstart (`pnpm start` at the repository root): a real PostgreSQL (embedded unless DATABASE_URL is set),
+ * migrations, the local token issuer and the registry, then a ready-to-use token and a curl example.
+ * Development only: the token issuer refuses to run with NODE_ENV=production.
+ */
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { SCOPES } from '@ebox/contract'
+import { startEmbeddedPostgres } from '@ebox/dev-postgres'
+import { startTokenIssuer } from '@ebox/token-issuer'
+import { loadConfig } from './config.ts'
+import { migrateUp } from './db/migrate.ts'
+import { serve } from './server.ts'
+
+const DEMO_ENTERPRISE = '0406798006'
+const repositoryRoot = fileURLToPath(new URL('../../..', import.meta.url))
+
+async function main() {
+  let databaseUrl = process.env.DATABASE_URL
+  if (!databaseUrl) {
+    const dataDir = join(repositoryRoot, '.data', 'quickstart-pg')
+    console.log(`starting embedded PostgreSQL in ${dataDir} …`)
+    const postgres = await startEmbeddedPostgres({
+      dataDir,
+      port: Number(process.env.PGPORT ?? 54329),
+      persistent: true,
+    })
+    databaseUrl = postgres.url
+    process.once('exit', () => void postgres.stop())
+  }
+  await migrateUp(databaseUrl)
+
+  const audience = process.env.OAUTH_AUDIENCE ?? 'ebox-document-provider'
+  const issuer = await startTokenIssuer({ port: Number(process.env.ISSUER_PORT ?? 9400), audience })
+  const config = loadConfig({
+    OAUTH_ISSUER: issuer.issuer,
+    OAUTH_AUDIENCE: audience,
+    OAUTH_JWKS_URL: issuer.jwksUrl,
+    GIT_COMMIT: gitCommit(),
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+  })
+  await serve(config, { onClose: () => issuer.close() })
+
+  const token = await issuer.mint({
+    scopes: [SCOPES.documentConsumer, SCOPES.referenceData],
+    cbe: DEMO_ENTERPRISE,
+    clientId: 'quickstart',
+    expiresIn: 12 * 3600,
+  })
+  const base = `http://${config.host}:${config.port}`
+  console.log(`
+Message Registry: ${base}   (OpenAPI: ${base}/openapi.json)
+Token issuer:     ${issuer.url}
+Token for e-Box ${DEMO_ENTERPRISE} (12 h):
+
+export TOKEN=${token}
+curl -s -H "Authorization: Bearer $TOKEN" ${base}/ebox/messages
+`)
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
+  } catch {
+    return 'unknown'
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error)
+  process.exit(1)
+})

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from './config.ts'
+import { migrateUp } from './db/migrate.ts'
+import { serve } from './server.ts'
+
+/**
+ * One entry point for every process of the image: `registry serve` (default), `registry migrate`.
+ * Later commands (worker, seed, refdata, audit) register in COMMANDS.
+ */
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  async serve() {
+    await serve(loadConfig())
+  },
+  async migrate() {
+    const url = process.env.DATABASE_URL
+    if (!url) throw new ConfigError(['DATABASE_URL is required'])
+    const applied = await migrateUp(url, (line) => console.log(line))
+    console.log(applied.length ? `applied ${applied.join(', ')}` : 'migrations are current')
+  },
+}
+
+async function main(argv: string[]) {
+  const [name = 'serve', ...args] = argv
+  const command = COMMANDS[name]
+  if (!command) {
+    console.error(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`)
+    process.exit(2)
+  }
+  await command(args)
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    for (const problem of error.problems) console.error(`configuration: ${problem}`)
+  } else {
+    console.error(error instanceof Error ? error.message : error)
+  }
+  process.exit(1)
+})

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto'
+import {
+  codeForStatus,
+  type DeploymentEnvironment,
+  type ErrorCode,
+  RegistryError,
+  StatusMessage,
+  toStatusMessage,
+} from '@ebox/contract'
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import fp from 'fastify-plugin'
+
+/** Error responses every route may give; spread into a route's `response` schema. */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((status) => [status, StatusMessage]))
+}
+
+/**
+ * Every error leaves as a `StatusMessage` built from the error table: validation failures as 400, unknown
+ * routes as 404, framework limits with their status, anything unexpected as 500 without internals.
+ */
+export default fp(
+  async function errorsPlugin(app: FastifyInstance, options: { environment: DeploymentEnvironment }) {
+    const send = (reply: FastifyReply, code: ErrorCode, status: number, message?: string) => {
+      const body = toStatusMessage(randomUUID(), code, options.environment, message)
+      reply.log.info({ errorId: body.id, code, status }, 'request failed')
+      return reply.code(status).type('application/json; charset=utf-8').send(body)
+    }
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error instanceof RegistryError) {
+        reply.headers(error.headers)
+        if (error.status >= 500) request.log.error({ err: error.cause ?? error }, error.message)
+        return send(reply, error.code, error.status, error.message)
+      }
+      if (error.validation) {
+        const where = error.validationContext ? `${error.validationContext} ` : ''
+        return send(
+          reply,
+          'INVALID_INPUT',
+          400,
+          `Invalid ${where}${error.message.replace(/^(querystring|body|params|headers)\/?/, '')}`.trim(),
+        )
+      }
+      const status = error.statusCode ?? 500
+      if (status >= 400 && status < 500) return send(reply, codeForStatus(status), status)
+      request.log.error({ err: error }, 'unexpected error')
+      return send(reply, codeForStatus(status), Math.max(status, 500))
+    })
+
+    app.setNotFoundHandler((request, reply) =>
+      send(reply, 'NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0]}.`),
+    )
+  },
+  { name: 'errors' },
+)

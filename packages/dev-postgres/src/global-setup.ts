@@ -1,0 +1,3 @@
+import { provideTestServer } from './test-server.ts'
+
+export default provideTestServer
