@@ -4,6 +4,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TokenVerifier } from './auth/verifier.ts'
 import type { Config } from './config.ts'
 import type { Pool } from './db/pool.ts'
+import auditContext from './plugins/audit-context.ts'
 import authPlugin from './plugins/auth.ts'
 import errorsPlugin from './plugins/errors.ts'
 import openapiPlugin from './plugins/openapi.ts'
@@ -42,6 +43,7 @@ export async function buildApp({ config, pool, verifier, logger }: AppDependenci
 
   await app.register(errorsPlugin, { environment: config.environment })
   await app.register(openapiPlugin, { version: config.build.version })
+  await app.register(auditContext)
   await app.register(authPlugin, { verifier })
 
   await app.register(healthRoutes, { pool })
