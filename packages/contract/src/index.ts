@@ -1,4 +1,5 @@
 export * from './decisions.ts'
+export * from './dates.ts'
 export * from './errors.ts'
 export * from './identifiers.ts'
 export * from './schemas/common.ts'
