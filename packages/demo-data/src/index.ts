@@ -1,0 +1,5 @@
+export { addValidity, buildDemoDataSet } from './dataset.ts'
+export { DEMO, demoMessageId, SPINACH_SUBJECT } from './facts.ts'
+export { makePdf } from './pdf.ts'
+export { makePng } from './png.ts'
+export type * from './types.ts'
