@@ -1,0 +1,111 @@
+/** The job summary the approver reads before approving a PRD deployment: one page, the evidence first. */
+import type { CommitLine } from './git.ts'
+import type { Verdict } from './promotion.ts'
+import type { AccEvidence, ChangesetSummary } from './schemas.ts'
+import { formatLocal } from './zoned.ts'
+
+export interface SummaryInput {
+  verdict: Verdict
+  evidence?: AccEvidence
+  /** Commits between what PRD runs and the candidate, and the changesets they added. */
+  commits?: CommitLine[]
+  changesets?: ChangesetSummary[]
+  /** True when the candidate does not contain what PRD runs now (a downgrade or a side branch). */
+  notAhead?: boolean
+  /** https://github.com/owner/repo, for links. */
+  repositoryUrl: string
+  allowWaiting?: boolean
+}
+
+const ZONE = 'Europe/Brussels'
+const MAX_COMMITS = 100
+
+const escapeMarkdown = (text: string): string => text.replace(/[<>|]/g, (char) => `&#${char.charCodeAt(0)};`)
+const when = (iso: string): string => formatLocal(ZONE, Date.parse(iso))
+const short = (sha: string): string => sha.slice(0, 7)
+
+export function renderSummary(input: SummaryInput): string {
+  const { verdict, evidence } = input
+  const link = (sha: string): string => `[\`${short(sha)}\`](${input.repositoryUrl}/commit/${sha})`
+  const title = verdict.decision === 'rollback' ? 'PRD rollback' : 'PRD promotion'
+  const waiting = verdict.promotable && verdict.refusals.length > 0
+  const status = !verdict.promotable
+    ? '⛔ refused'
+    : waiting
+      ? '⏳ approval may be given; the deployment waits for the conditions below'
+      : '✅ ready for approval'
+  const lines = [`## ${title}: ${status}`, '', '| | |', '| --- | --- |', `| Digest | \`${verdict.digest}\` |`]
+  if (verdict.candidate) {
+    lines.push(`| Image | \`${verdict.candidate.image}\` |`, `| Commit | ${link(verdict.candidate.commit)} |`)
+  }
+  lines.push(
+    verdict.current
+      ? `| PRD runs now | \`${verdict.current.digest}\` (${link(verdict.current.commit)}) since ${when(verdict.current.at)} |`
+      : '| PRD runs now | nothing recorded in the ledger |',
+  )
+  if (verdict.decision === 'promote')
+    lines.push(
+      verdict.rollbackTo
+        ? `| Automatic rollback target | \`${verdict.rollbackTo.digest}\` (${link(verdict.rollbackTo.commit)}) |`
+        : '| Automatic rollback target | **none**: a failed deployment cannot be rolled back automatically |',
+    )
+  lines.push(`| Evaluated | ${when(verdict.evaluatedAt)} (Europe/Brussels) |`, '')
+
+  if (verdict.refusals.length > 0) {
+    lines.push(waiting ? '### Not yet: enforced again after approval' : '### Refused because', '')
+    for (const refusal of verdict.refusals)
+      lines.push(`- **${refusal.code}**: ${escapeMarkdown(refusal.message)}`)
+    lines.push('')
+  }
+
+  if (evidence) {
+    lines.push(
+      '### ACC evidence',
+      '',
+      `Verified in ACC at ${when(evidence.verifiedAt)} by [this run](${evidence.runUrl}).`,
+      '',
+      '| Check | Result | Report |',
+      '| --- | --- | --- |',
+    )
+    for (const result of evidence.conformance)
+      lines.push(
+        `| Conformance, ${result.profile} profile | ${result.passed ? 'passed' : 'FAILED'} | \`${result.report}\` (sha256 \`${result.reportSha256.slice(0, 12)}…\`) |`,
+      )
+    const load = evidence.loadCheck
+    lines.push(
+      `| Load check | ${load.passed ? 'passed' : 'FAILED'} | ${load.requests} requests, ${load.errors} errors, p95 ${load.p95Ms} ms (limit ${load.maxP95Ms} ms) |`,
+      '',
+    )
+  }
+
+  if (input.commits) {
+    lines.push(`### Changes since what PRD runs now (${input.commits.length} commits)`, '')
+    if (input.notAhead)
+      lines.push(
+        '> [!WARNING]',
+        '> The candidate does not contain the commit PRD runs now: this deployment removes changes.',
+        '',
+      )
+    for (const commit of input.commits.slice(0, MAX_COMMITS))
+      lines.push(`- ${link(commit.sha)} ${escapeMarkdown(commit.subject)} (${escapeMarkdown(commit.author)})`)
+    if (input.commits.length > MAX_COMMITS) lines.push(`- … and ${input.commits.length - MAX_COMMITS} more`)
+    lines.push('')
+  }
+
+  if (input.changesets && input.changesets.length > 0) {
+    lines.push('### Changesets', '')
+    for (const changeset of input.changesets) {
+      const bumps = Object.entries(changeset.releases)
+        .map(([name, bump]) => `${name} ${bump}`)
+        .join(', ')
+      lines.push(
+        `- **${escapeMarkdown(bumps || changeset.id)}**: ${escapeMarkdown(changeset.summary.split('\n')[0] ?? '')}`,
+      )
+    }
+    lines.push('')
+  }
+
+  if (verdict.promotable && verdict.candidate)
+    lines.push('The `pulumi preview` of prd with this image follows below.', '')
+  return `${lines.join('\n')}\n`
+}
