@@ -1,0 +1,120 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { parse } from 'yaml'
+import { buildManifests, type KubeObject, manifestList } from '../src/manifests.ts'
+import { renderStack } from '../src/render.ts'
+import { infraDir, loadStackFile } from '../src/stack-file.ts'
+import { validateManifest } from '../src/validate.ts'
+import { stacks } from './stacks.ts'
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'infra-render-'))
+
+describe.each(stacks)('rendered YAML of stack %s', (stack) => {
+  test('is written one object per file and validates against the Kubernetes schema', () => {
+    const dir = tempDir()
+    const { files } = renderStack(stack, dir)
+    expect(readdirSync(dir).sort()).toEqual(files.map((file) => file.slice(dir.length + 1)).sort())
+    expect(files).toHaveLength(15)
+    for (const file of files) {
+      const manifest = parse(readFileSync(file, 'utf8')) as KubeObject
+      expect(validateManifest(manifest), file).toEqual([])
+    }
+  })
+
+  test('never contains a secret value', () => {
+    const dir = tempDir()
+    const text = renderStack(stack, dir)
+      .files.map((file) => readFileSync(file, 'utf8'))
+      .join('\n')
+    expect(text).toContain('database-url: (set from a Pulumi secret)')
+    expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY|postgres:\/\//)
+  })
+})
+
+test('`render -- --stack <name>` writes the folder without the Pulumi CLI', () => {
+  const out = tempDir()
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/render.ts', ...args], {
+      cwd: infraDir,
+      encoding: 'utf8',
+    })
+  const ok = run('--', '--stack', 'acc', '--out', out)
+  expect(ok.stderr).toBe('')
+  expect(ok.stdout).toContain(`15 manifests of stack acc written to ${out}`)
+  expect(ok.stdout).toContain('note: ebox-registry:ees.cidrs still holds a placeholder')
+  expect(readdirSync(out)).toContain('10-Deployment-registry.yaml')
+  expect(run('--').status).toBe(2)
+})
+
+describe('offline validation', () => {
+  const deployment = () => structuredClone(buildManifests(loadStackFile('prd')).registry)
+
+  test('finds misspelled fields, which the API server would silently drop', () => {
+    const broken = deployment() as unknown as { spec: { template: { spec: { containers: object[] } } } }
+    Object.assign(broken.spec.template.spec.containers[0]!, {
+      readinesProbe: {},
+      securityContext: { runAsNonroot: true },
+    })
+    Object.assign(broken.spec, { replica: 2 })
+    expect(validateManifest(broken as unknown as KubeObject).sort()).toEqual([
+      'unknown field spec.replica',
+      'unknown field spec.template.spec.containers[0].readinesProbe',
+      'unknown field spec.template.spec.containers[0].securityContext.runAsNonroot',
+    ])
+  })
+
+  test('finds wrong types, wrong enum values and missing required fields', () => {
+    const wrongType = deployment()
+    wrongType.spec!.replicas = '3' as unknown as number
+    expect(validateManifest(wrongType as KubeObject).join()).toMatch(/replicas.*must be integer/)
+    const wrongEnum = deployment()
+    wrongEnum.spec!.strategy!.type = 'Rolling' as 'RollingUpdate'
+    expect(validateManifest(wrongEnum as KubeObject).join()).toMatch(/strategy\/type.*allowed values/)
+    const missing = deployment()
+    delete (missing.spec!.template.spec!.containers[0] as { name?: string }).name
+    expect(validateManifest(missing as KubeObject).join()).toMatch(
+      /containers\/0 must have required property name/,
+    )
+  })
+
+  test('label maps and quantities are known fields, whatever their keys', () => {
+    for (const manifest of manifestList(buildManifests(loadStackFile('prd')))) {
+      expect(validateManifest(manifest)).toEqual([])
+    }
+  })
+})
+
+describe('content-hashed names', () => {
+  const settings = loadStackFile('acc')
+  const names = (s: typeof settings) => {
+    const m = buildManifests(s)
+    return {
+      config: m.config.metadata!.name,
+      job: m.migration.metadata!.name,
+      template: JSON.stringify(m.registry.spec!.template),
+    }
+  }
+
+  test('are stable for the same config', () => {
+    expect(names(settings)).toEqual(names(loadStackFile('acc')))
+  })
+
+  test('a config change renames the ConfigMap, rolls the pods and reruns the migration', () => {
+    const before = names(settings)
+    const after = names({ ...settings, corsOrigins: ['https://other.example'] })
+    expect(after.config).not.toBe(before.config)
+    expect(after.template).not.toBe(before.template)
+    expect(after.job).not.toBe(before.job)
+  })
+
+  test('a new image keeps the ConfigMap and runs a new migration Job', () => {
+    const before = names(settings)
+    const after = names({ ...settings, image: `ghcr.io/ebox/registry@sha256:${'b'.repeat(64)}` })
+    expect(after.config).toBe(before.config)
+    expect(after.job).toMatch(/^registry-migrate-[0-9a-f]{10}$/)
+    expect(after.job).not.toBe(before.job)
+  })
+})
