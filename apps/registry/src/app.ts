@@ -10,6 +10,7 @@ import errorsPlugin from './plugins/errors.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import certificationRoutes from './routes/certification.ts'
 import healthRoutes from './routes/health.ts'
+import publicationRoutes from './routes/publication.ts'
 
 export interface AppDependencies {
   config: Config
@@ -48,6 +49,12 @@ export async function buildApp({ config, pool, verifier, logger }: AppDependenci
 
   await app.register(healthRoutes, { pool })
   await app.register(certificationRoutes, { build: config.build })
+  await app.register(publicationRoutes, {
+    pool,
+    limits: config.publication,
+    // Routing rules not yet cached come from a real Partition service only; without one, GENERAL.
+    routingRulesSource: partitionService ?? (config.partitionService.url ? app.partitionService : undefined),
+  })
 
   return app
 }

@@ -22,7 +22,15 @@ export interface Config {
     algorithms: string[]
     clockToleranceSeconds: number
   }
+  publication: PublicationConfig
   build: { version: string; commit: string }
+}
+
+/** Limits of `POST /ebox/messages` (multipart): bytes per file, bytes per request, attachments per message. */
+export interface PublicationConfig {
+  maxFileBytes: number
+  maxRequestBytes: number
+  maxAttachments: number
 }
 
 export class ConfigError extends Error {
@@ -124,6 +132,11 @@ export function loadConfig(env: Env = process.env): Config {
       jwksUrl: read.url('OAUTH_JWKS_URL'),
       algorithms,
       clockToleranceSeconds: read.integer('OAUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+    },
+    publication: {
+      maxFileBytes: read.integer('PUBLICATION_MAX_FILE_BYTES', 100 * 1024 * 1024, 1, 2 ** 40),
+      maxRequestBytes: read.integer('PUBLICATION_MAX_REQUEST_BYTES', 250 * 1024 * 1024, 1024, 2 ** 40),
+      maxAttachments: read.integer('PUBLICATION_MAX_ATTACHMENTS', 20, 1, 100),
     },
     build: {
       version: read.string('APP_VERSION', PACKAGE_VERSION),

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { auditCommand } from './audit/cli.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { migrateUp } from './db/migrate.ts'
 import { serve } from './server.ts'
@@ -16,6 +17,10 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     if (!url) throw new ConfigError(['DATABASE_URL is required'])
     const applied = await migrateUp(url, (line) => console.log(line))
     console.log(applied.length ? `applied ${applied.join(', ')}` : 'migrations are current')
+  },
+  /** `registry audit verify` | `registry audit export --from DATE --to DATE [--out FILE]` */
+  async audit(args) {
+    process.exitCode = await auditCommand(args)
   },
 }
 

@@ -3,6 +3,7 @@ import { buildApp } from './app.ts'
 import { createVerifier } from './auth/create-verifier.ts'
 import type { Config } from './config.ts'
 import { createPool } from './db/pool.ts'
+import { type MetricsServer, startMetricsServer } from './plugins/metrics.ts'
 
 /**
  * Starts the registry and wires graceful shutdown: on SIGTERM/SIGINT it stops accepting connections, lets
@@ -16,7 +17,9 @@ export async function serve(config: Config, options: { onClose?: () => Promise<v
     onError: (error) => app.log.error({ err: error }, 'idle database client failed'),
   })
   const app = await buildApp({ config, pool, verifier: createVerifier(config.oauth) })
+  let metricsServer: MetricsServer | undefined
   app.addHook('onClose', async () => {
+    await metricsServer?.close()
     await pool.end()
     await options.onClose?.()
   })
@@ -28,5 +31,10 @@ export async function serve(config: Config, options: { onClose?: () => Promise<v
   })
 
   await app.listen({ host: config.host, port: config.port })
+  metricsServer = await startMetricsServer(app.metrics.registry, {
+    host: config.host,
+    port: config.metrics.port,
+  })
+  app.log.info({ url: `${metricsServer.url}/metrics` }, 'metrics listening')
   return app
 }

@@ -1,0 +1,130 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type pg from 'pg'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+
+/** The metrics of the API process; the worker has its own registry (src/worker/metrics.ts). */
+export interface ServiceMetrics {
+  registry: Registry
+  /** Audit records that could not be written, by kind of call (`read` answered anyway, `write` failed). */
+  auditWriteFailures: Counter<'kind'>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: ServiceMetrics
+  }
+}
+
+/** A registry with the process metrics (CPU, memory, event loop lag, GC) every process of the image exports. */
+export function createRegistry(process: 'registry' | 'worker'): Registry {
+  const registry = new Registry()
+  registry.setDefaultLabels({ process })
+  collectDefaultMetrics({ register: registry })
+  return registry
+}
+
+/** Pool saturation: connections in use and waiting callers against the pool's maximum, read at scrape time. */
+export function registerPoolMetrics(registry: Registry, pool: pg.Pool, max: number) {
+  new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database connections of the pool, by state (in_use, idle, waiting = callers queued for one).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.set({ state: 'in_use' }, pool.totalCount - pool.idleCount)
+      this.set({ state: 'idle' }, pool.idleCount)
+      this.set({ state: 'waiting' }, pool.waitingCount)
+    },
+  })
+  new Gauge({
+    name: 'db_pool_max_connections',
+    help: 'The pool size (DB_POOL_MAX).',
+    registers: [registry],
+  }).set(max)
+}
+
+/**
+ * Request latency per route (the route's template, not the raw URL, so the label set stays bounded), pool
+ * saturation and audit write failures. Served by `startMetricsServer` on METRICS_PORT, never on the API port.
+ */
+export default fp(
+  async function metricsPlugin(app: FastifyInstance, options: { pool: pg.Pool; poolMax: number }) {
+    const registry = createRegistry('registry')
+    registerPoolMetrics(registry, options.pool, options.poolMax)
+    const duration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from the request to the end of the response, by route template, method and status.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    })
+    const auditWriteFailures = new Counter({
+      name: 'audit_write_failures_total',
+      help: 'Audit records that could not be written (kind=write: the call failed; kind=read: it was answered).',
+      labelNames: ['kind'],
+      registers: [registry],
+    })
+    auditWriteFailures.inc({ kind: 'read' }, 0)
+    auditWriteFailures.inc({ kind: 'write' }, 0)
+    app.decorate('metrics', { registry, auditWriteFailures })
+
+    app.addHook('onResponse', async (request, reply) => {
+      duration.observe(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? 'unmatched',
+          status_code: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      )
+    })
+  },
+  { name: 'metrics' },
+)
+
+export interface MetricsServer {
+  url: string
+  close(): Promise<void>
+}
+
+/**
+ * `GET /metrics` (Prometheus text format) and `GET /health/live` on a port of their own, so that scraping needs no
+ * token and the API port never shows them.
+ */
+export async function startMetricsServer(
+  registry: Registry,
+  options: { host: string; port: number },
+): Promise<MetricsServer> {
+  const server: Server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0]
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end()
+    } else if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        () => response.writeHead(500).end(),
+      )
+    } else if (path === '/health/live') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}')
+    } else {
+      response.writeHead(404).end()
+    }
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, options.host, () => resolve())
+  })
+  const { address, port } = server.address() as AddressInfo
+  const host = address.includes(':') ? `[${address}]` : address
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
