@@ -4,25 +4,38 @@ import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TokenVerifier } from './auth/verifier.ts'
 import type { Config } from './config.ts'
 import type { Pool } from './db/pool.ts'
+import type { PartitionService } from './federation/partition-service.ts'
+import { partitionServiceFromConfig } from './federation/partition-service-client.ts'
+import auditPlugin from './plugins/audit.ts'
 import auditContext from './plugins/audit-context.ts'
 import authPlugin from './plugins/auth.ts'
 import errorsPlugin from './plugins/errors.ts'
+import hardeningPlugin from './plugins/hardening.ts'
+import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
+import partitionsPlugin from './plugins/partitions.ts'
+import attachmentRoutes from './routes/attachments.ts'
 import certificationRoutes from './routes/certification.ts'
+import eboxRoutes from './routes/ebox.ts'
+import eventNotificationsRoutes from './routes/event-notifications.ts'
 import healthRoutes from './routes/health.ts'
+import messageRoutes from './routes/messages.ts'
 import publicationRoutes from './routes/publication.ts'
+import referenceDataRoutes from './routes/reference-data.ts'
 
 export interface AppDependencies {
   config: Config
   pool: Pool
   verifier: TokenVerifier
+  /** Default: the one PARTITION_SERVICE_URL names, with its cache. */
+  partitionService?: PartitionService
   logger?: FastifyServerOptions['logger']
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Builds the Message Registry: plugins first, then routes. Starting to listen is the caller's business. */
-export async function buildApp({ config, pool, verifier, logger }: AppDependencies) {
+export async function buildApp({ config, pool, verifier, partitionService, logger }: AppDependencies) {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     // The caller's x-correlation-id becomes the request id (when well-formed), is logged and echoed back.
@@ -35,6 +48,9 @@ export async function buildApp({ config, pool, verifier, logger }: AppDependenci
     requestTimeout: 120_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    http: { maxHeaderSize: config.http.maxHeaderBytes },
+    // X-Forwarded-For is believed for exactly TRUST_PROXY_HOPS proxies (the client IP keys rate limits).
+    trustProxy: (_address: string, hop: number) => hop < config.http.trustProxyHops,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
@@ -45,16 +61,27 @@ export async function buildApp({ config, pool, verifier, logger }: AppDependenci
   await app.register(errorsPlugin, { environment: config.environment })
   await app.register(openapiPlugin, { version: config.build.version })
   await app.register(auditContext)
+  await app.register(metricsPlugin, { pool, poolMax: config.db.poolMax })
+  await app.register(auditPlugin, { pool })
+  await app.register(hardeningPlugin, config.http)
   await app.register(authPlugin, { verifier })
+  await app.register(partitionsPlugin, {
+    partitionService: partitionService ?? partitionServiceFromConfig(config, pool),
+  })
 
   await app.register(healthRoutes, { pool })
-  await app.register(certificationRoutes, { build: config.build })
+  await app.register(certificationRoutes, { build: config.build, pool, environment: config.environment })
+  await app.register(messageRoutes, { pool })
+  await app.register(attachmentRoutes, { pool })
+  await app.register(eboxRoutes, { pool })
+  await app.register(referenceDataRoutes, { pool })
   await app.register(publicationRoutes, {
     pool,
     limits: config.publication,
     // Routing rules not yet cached come from a real Partition service only; without one, GENERAL.
     routingRulesSource: partitionService ?? (config.partitionService.url ? app.partitionService : undefined),
   })
+  await app.register(eventNotificationsRoutes, { pool })
 
   return app
 }

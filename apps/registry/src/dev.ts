@@ -8,12 +8,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SCOPES } from '@ebox/contract'
 import { startEmbeddedPostgres } from '@ebox/dev-postgres'
-import { startTokenIssuer } from '@ebox/token-issuer'
+import { createClientCredentials, INTROSPECT_SCOPE, startTokenIssuer } from '@ebox/token-issuer'
+import { exportPKCS8 } from 'jose'
 import { loadConfig } from './config.ts'
 import { migrateUp } from './db/migrate.ts'
 import { serve } from './server.ts'
 
 const DEMO_ENTERPRISE = '0406798006'
+const DP_CLIENT_ID = 'ebox-dp-quickstart'
 const repositoryRoot = fileURLToPath(new URL('../../..', import.meta.url))
 
 async function main() {
@@ -33,10 +35,18 @@ async function main() {
 
   const audience = process.env.OAUTH_AUDIENCE ?? 'ebox-document-provider'
   const issuer = await startTokenIssuer({ port: Number(process.env.ISSUER_PORT ?? 9400), audience })
+  // The registry's own OAuth client at the local issuer: it introspects callers' tokens, as against OAuth v5.
+  const dpClient = await createClientCredentials(DP_CLIENT_ID)
+  await issuer.registerClient(DP_CLIENT_ID, dpClient.publicJwk, { scopes: [INTROSPECT_SCOPE] })
   const config = loadConfig({
+    OAUTH_MODE: 'introspection',
     OAUTH_ISSUER: issuer.issuer,
     OAUTH_AUDIENCE: audience,
     OAUTH_JWKS_URL: issuer.jwksUrl,
+    OAUTH_TOKEN_URL: issuer.tokenUrl,
+    OAUTH_INTROSPECTION_URL: issuer.introspectionUrl,
+    OAUTH_CLIENT_ID: DP_CLIENT_ID,
+    OAUTH_CLIENT_KEY: await exportPKCS8(dpClient.privateKey),
     GIT_COMMIT: gitCommit(),
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -52,7 +62,7 @@ async function main() {
   const base = `http://${config.host}:${config.port}`
   console.log(`
 Message Registry: ${base}   (OpenAPI: ${base}/openapi.json)
-Token issuer:     ${issuer.url}
+Token issuer:     ${issuer.url}   (tokens checked by ${config.oauth.mode})
 Token for e-Box ${DEMO_ENTERPRISE} (12 h):
 
 export TOKEN=${token}

@@ -1,13 +1,44 @@
-import type { Config } from '../config.ts'
+import { SCOPES } from '@ebox/contract'
+import type { OAuthConfig } from '../config.ts'
+import { createClientCredentialsSource } from './client-credentials.ts'
+import { createIntrospectionVerifier } from './introspection-verifier.ts'
 import { createJwtVerifier } from './jwt-verifier.ts'
 import type { TokenVerifier } from './verifier.ts'
 
-/** The verifier OAUTH_MODE selects. */
-export function createVerifier(oauth: Config['oauth']): TokenVerifier {
+/** The verifier OAUTH_MODE selects; loadConfig has already checked that its settings are present. */
+export function createVerifier(oauth: OAuthConfig): TokenVerifier {
   switch (oauth.mode) {
     case 'jwt':
-      return createJwtVerifier(oauth)
-    case 'introspection':
-      throw new Error('OAUTH_MODE=introspection is not available yet')
+      return createJwtVerifier({
+        jwksUrl: required(oauth.jwksUrl, 'OAUTH_JWKS_URL'),
+        issuer: required(oauth.issuer, 'OAUTH_ISSUER'),
+        audience: required(oauth.audience, 'OAUTH_AUDIENCE'),
+        algorithms: oauth.algorithms,
+        clockToleranceSeconds: oauth.clockToleranceSeconds,
+        requireAccessTokenType: oauth.requireAccessTokenType,
+        jwksCooldownMs: oauth.jwksCooldownSeconds * 1000,
+      })
+    case 'introspection': {
+      const client = required(oauth.client, 'OAUTH_CLIENT_ID')
+      return createIntrospectionVerifier({
+        introspectionUrl: required(oauth.introspectionUrl, 'OAUTH_INTROSPECTION_URL'),
+        ownToken: createClientCredentialsSource({
+          tokenUrl: required(oauth.tokenUrl, 'OAUTH_TOKEN_URL'),
+          clientId: client.id,
+          privateKeyPem: client.privateKeyPem,
+          scope: SCOPES.introspect,
+        }),
+        issuer: oauth.issuer,
+        audience: oauth.audience,
+        clockToleranceSeconds: oauth.clockToleranceSeconds,
+        cacheSeconds: oauth.introspectionCacheSeconds,
+        timeoutMs: oauth.introspectionTimeoutMs,
+      })
+    }
   }
+}
+
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`${name} is not configured`)
+  return value
 }

@@ -9,6 +9,8 @@ export interface JwtVerifierOptions {
   audience: string
   algorithms: string[]
   clockToleranceSeconds: number
+  /** Demand the RFC 9068 header `typ: at+jwt` (`application/at+jwt` too). */
+  requireAccessTokenType?: boolean
   /** An unknown `kid` refetches the JWKS at most once per cooldown (key rotation without a restart). */
   jwksCooldownMs?: number
   jwksTimeoutMs?: number
@@ -33,9 +35,10 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
           algorithms: options.algorithms,
           clockTolerance: options.clockToleranceSeconds,
           requiredClaims: ['exp'],
+          ...(options.requireAccessTokenType ? { typ: 'at+jwt' } : {}),
         }))
       } catch (error) {
-        if (error instanceof errors.JWKSTimeout || isFetchFailure(error)) {
+        if (isJwksUnavailable(error)) {
           throw new RegistryError('AUTHORIZATION_SERVER_UNAVAILABLE', undefined, { cause: error })
         }
         throw new RegistryError('UNAUTHENTICATED', undefined, { cause: error })
@@ -45,6 +48,12 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   }
 }
 
-function isFetchFailure(error: unknown): boolean {
+/**
+ * The JWKS could not be had (timeout, network, non-200, unreadable): 503, not 401. jose throws its base
+ * JOSEError (code ERR_JOSE_GENERIC) only from the JWKS fetch; every token defect is a subclass.
+ */
+function isJwksUnavailable(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true
+  if (error instanceof errors.JOSEError) return error.code === 'ERR_JOSE_GENERIC'
   return error instanceof TypeError && /fetch failed/i.test(error.message)
 }

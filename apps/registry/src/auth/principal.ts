@@ -27,6 +27,12 @@ export interface Principal {
   scopes: ReadonlySet<string>
   /** The e-Box the token speaks for; undefined for tokens of federation services (certifier, webhook). */
   ebox: EboxIdentity | undefined
+  /**
+   * The SSIN of the human user behind the token (portal users), undefined for applications. A token speaks for
+   * a person when its `sub` is a valid SSIN (docs/contract-decisions.md): such callers of an enterprise e-Box
+   * only see the partitions the Partition service grants them.
+   */
+  userSsin: string | undefined
   /** SHA-256 (hex) of the access token: what the audit trail records, never the token itself. */
   tokenHash: string
 }
@@ -61,6 +67,7 @@ export function principalFromClaims(claims: TokenClaims, token: string): Princip
     subject: claims.sub,
     scopes: new Set((claims.scope ?? '').split(' ').filter(Boolean)),
     ebox,
+    userSsin: claims.sub !== undefined && isValidSsin(claims.sub) ? claims.sub : undefined,
     tokenHash: hashToken(token),
   }
 }

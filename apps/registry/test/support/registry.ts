@@ -1,16 +1,32 @@
 import { createIsolatedDatabase, type IsolatedDatabase, testAdminUrl } from '@ebox/dev-postgres'
-import { type MintClaims, startTokenIssuer, type TokenIssuer } from '@ebox/token-issuer'
+import {
+  createClientCredentials,
+  INTROSPECT_SCOPE,
+  type MintClaims,
+  startTokenIssuer,
+  type TokenIssuer,
+} from '@ebox/token-issuer'
+import { exportPKCS8 } from 'jose'
 import { type App, buildApp } from '../../src/app.ts'
 import { createVerifier } from '../../src/auth/create-verifier.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
 import { createPool, type Pool } from '../../src/db/pool.ts'
+import { type PartitionServiceStub, startPartitionServiceStub } from './partition-service-stub.ts'
 
 export const AUDIENCE = 'https://registry.test.example'
+/** The registry's own OAuth client at the local issuer (introspection, Partition service). */
+export const DP_CLIENT_ID = 'ebox-dp-test'
+
+export type OAuthMode = 'jwt' | 'introspection'
+export const OAUTH_MODES: readonly OAuthMode[] = ['jwt', 'introspection']
 
 export interface TestRegistry {
   app: App
   pool: Pool
   issuer: TokenIssuer
+  /** The stand-in Partition service the registry is configured with. */
+  partitions: PartitionServiceStub
+  oauthMode: OAuthMode
   database: IsolatedDatabase
   config: Config
   /** A token from the local issuer; `cbe` defaults to the demo enterprise. */
@@ -21,21 +37,44 @@ export interface TestRegistry {
 /**
  * The registry as the outside sees it: a migrated database of its own (copied from the run's template),
  * a local token issuer, and the app built exactly as `serve` builds it. Call `app.ready()` before inject when
- * a test adds its own routes.
+ * a test adds its own routes. `oauthMode` picks the token verifier (default: TEST_OAUTH_MODE, else jwt); the
+ * registry's own client is registered at the issuer in both modes (it also calls the Partition service stub).
+ * Rate limits are lifted unless `env` sets them.
  */
-export async function startTestRegistry(env: Record<string, string> = {}): Promise<TestRegistry> {
+export async function startTestRegistry(
+  env: Record<string, string> = {},
+  options: {
+    oauthMode?: OAuthMode
+    /** More environment computed from the running issuer (e.g. URLs of a proxy in front of it). */
+    envFromIssuer?: (issuer: TokenIssuer) => Promise<Record<string, string>>
+  } = {},
+): Promise<TestRegistry> {
+  const oauthMode =
+    options.oauthMode ?? (process.env.TEST_OAUTH_MODE === 'introspection' ? 'introspection' : 'jwt')
   const database = await createIsolatedDatabase(testAdminUrl(), {
     template: process.env.TEST_TEMPLATE_DATABASE,
   })
   const issuer = await startTokenIssuer({ audience: AUDIENCE })
+  const dpClient = await createClientCredentials(DP_CLIENT_ID)
+  await issuer.registerClient(DP_CLIENT_ID, dpClient.publicJwk, { scopes: [INTROSPECT_SCOPE] })
+  const partitions = await startPartitionServiceStub((token) => issuer.introspect(token).active)
   const config = loadConfig({
     DATABASE_URL: database.url,
     EBOX_ENVIRONMENT: 'test',
     LOG_LEVEL: 'silent',
+    OAUTH_MODE: oauthMode,
     OAUTH_ISSUER: issuer.issuer,
     OAUTH_AUDIENCE: AUDIENCE,
     OAUTH_JWKS_URL: issuer.jwksUrl,
+    OAUTH_TOKEN_URL: issuer.tokenUrl,
+    OAUTH_INTROSPECTION_URL: issuer.introspectionUrl,
+    OAUTH_CLIENT_ID: DP_CLIENT_ID,
+    OAUTH_CLIENT_KEY: await exportPKCS8(dpClient.privateKey),
+    PARTITION_SERVICE_URL: partitions.url,
+    RATE_LIMIT_PER_IP: '1000000',
+    RATE_LIMIT_PER_CLIENT: '1000000',
     ...env,
+    ...(await options.envFromIssuer?.(issuer)),
   })
   const pool = createPool({
     connectionString: config.databaseUrl,
@@ -47,6 +86,8 @@ export async function startTestRegistry(env: Record<string, string> = {}): Promi
     app,
     pool,
     issuer,
+    partitions,
+    oauthMode,
     database,
     config,
     token: (claims) => issuer.mint({ cbe: '0406798006', ...claims }),
@@ -54,6 +95,7 @@ export async function startTestRegistry(env: Record<string, string> = {}): Promi
       await app.close()
       await pool.end()
       await issuer.close()
+      await partitions.close()
       await database.drop()
     },
   }

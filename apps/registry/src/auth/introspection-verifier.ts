@@ -1,0 +1,143 @@
+import { RegistryError } from '@ebox/contract'
+import type { AccessTokenSource } from './client-credentials.ts'
+import { hashToken, type Principal, principalFromClaims, type TokenClaims } from './principal.ts'
+import type { TokenVerifier } from './verifier.ts'
+
+export interface IntrospectionVerifierOptions {
+  introspectionUrl: string
+  /** The DP's own token, with the introspect scope. */
+  ownToken: AccessTokenSource
+  /** Checked when set (the federation has not published what its tokens carry). */
+  issuer?: string
+  audience?: string
+  clockToleranceSeconds: number
+  /** Upper bound of the positive cache (≤ 60 s); 0 disables it. Never past the token's `exp`. */
+  cacheSeconds: number
+  /** Bound on one verification, own token included: past it the caller gets 503. */
+  timeoutMs: number
+  /** Entries kept at most (oldest dropped first). */
+  maxCacheEntries?: number
+}
+
+interface IntrospectionAnswer extends TokenClaims {
+  active?: unknown
+  iss?: string
+  aud?: string | string[]
+  nbf?: number
+}
+
+const unavailable = (cause: unknown) =>
+  new RegistryError('AUTHORIZATION_SERVER_UNAVAILABLE', undefined, { cause })
+const unauthenticated = (why: string) =>
+  new RegistryError('UNAUTHENTICATED', undefined, { cause: new Error(why) })
+
+/**
+ * RFC 7662 introspection (brief §3.2). `active` must be true; positive answers are cached keyed by the SHA-256
+ * of the token for at most min(exp, cacheSeconds); negative answers never. Whenever the authorisation server
+ * cannot give an answer in time — unreachable, slow, 5xx, rejecting our own token, unreadable — the request
+ * fails closed with 503, never 401 and never access.
+ */
+export function createIntrospectionVerifier(options: IntrospectionVerifierOptions): TokenVerifier {
+  const cache = new Map<string, { principal: Principal; until: number }>()
+  const maxEntries = options.maxCacheEntries ?? 10_000
+
+  function cached(hash: string): Principal | undefined {
+    const entry = cache.get(hash)
+    if (!entry) return undefined
+    if (Date.now() < entry.until) return entry.principal
+    cache.delete(hash)
+    return undefined
+  }
+
+  function remember(hash: string, principal: Principal, exp: number | undefined) {
+    if (options.cacheSeconds <= 0) return
+    const bound = Date.now() + options.cacheSeconds * 1000
+    const until = typeof exp === 'number' ? Math.min(bound, exp * 1000) : bound
+    if (until <= Date.now()) return
+    if (cache.size >= maxEntries) {
+      const now = Date.now()
+      for (const [key, entry] of cache) if (entry.until <= now) cache.delete(key)
+      // Still full: drop the oldest insertions (Map keeps insertion order).
+      for (const key of cache.keys()) {
+        if (cache.size < maxEntries) break
+        cache.delete(key)
+      }
+    }
+    cache.set(hash, { principal, until })
+  }
+
+  async function introspect(
+    token: string,
+    signal: AbortSignal,
+    retry: boolean,
+  ): Promise<IntrospectionAnswer> {
+    let ownToken: string
+    try {
+      ownToken = await options.ownToken.token(signal)
+    } catch (error) {
+      throw unavailable(error)
+    }
+    let response: Response
+    try {
+      response = await fetch(options.introspectionUrl, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${ownToken}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: new URLSearchParams({ token }),
+        signal,
+      })
+    } catch (error) {
+      throw unavailable(error)
+    }
+    if (response.status === 401 && retry) {
+      // Our own token was refused (expired early, revoked, key rotated): get a new one, once.
+      await response.body?.cancel()
+      options.ownToken.invalidate()
+      return introspect(token, signal, false)
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel()
+      throw unavailable(new Error(`introspection answered ${response.status}`))
+    }
+    try {
+      const body = (await response.json()) as unknown
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object')
+      return body as IntrospectionAnswer
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+
+  function check(answer: IntrospectionAnswer) {
+    if (answer.active !== true) throw unauthenticated('inactive')
+    const now = Math.floor(Date.now() / 1000)
+    const tolerance = options.clockToleranceSeconds
+    if (typeof answer.exp === 'number' && answer.exp + tolerance <= now) throw unauthenticated('expired')
+    if (typeof answer.nbf === 'number' && answer.nbf - tolerance > now) throw unauthenticated('not yet valid')
+    if (options.issuer !== undefined && answer.iss !== options.issuer) throw unauthenticated('issuer')
+    if (options.audience !== undefined) {
+      const audiences = Array.isArray(answer.aud) ? answer.aud : [answer.aud]
+      if (!audiences.includes(options.audience)) throw unauthenticated('audience')
+    }
+  }
+
+  return {
+    async verify(token) {
+      const hash = hashToken(token)
+      const hit = cached(hash)
+      if (hit) return hit
+      const signal = AbortSignal.timeout(options.timeoutMs)
+      const answer = await introspect(token, signal, true)
+      check(answer)
+      const principal = principalFromClaims(answer, token)
+      remember(hash, principal, typeof answer.exp === 'number' ? answer.exp : undefined)
+      return principal
+    },
+    close() {
+      cache.clear()
+    },
+  }
+}

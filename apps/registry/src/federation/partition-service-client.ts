@@ -1,0 +1,228 @@
+import { RegistryError } from '@ebox/contract'
+import type pg from 'pg'
+import { type AccessTokenSource, createClientCredentialsSource } from '../auth/client-credentials.ts'
+import type { Config } from '../config.ts'
+import { inTransaction } from '../db/pool.ts'
+import { cachedUserPartitions, storeFetchedUserPartitions } from './partition-rights.ts'
+import type { MandateOperation, PartitionService, RoutingRule } from './partition-service.ts'
+
+/**
+ * HTTP client of the federation's Partition service v1 (federation-duties §3.3), called with the DP's own
+ * client_credentials token. Paths: `GET /ebox/{cbe}/routingRules` and `GET /ebox/{cbe}/hasMandate` are
+ * established; `GET /ebox/{cbe}/users/{ssin}/partitions` is our assumption (docs/contract-decisions.md).
+ * Every call is bounded by `timeoutMs`; any failure is a 503 (fail closed), never an answer.
+ */
+export interface PartitionServiceClientOptions {
+  baseUrl: string
+  timeoutMs: number
+  token: AccessTokenSource
+}
+
+const unavailable = (cause: unknown) =>
+  new RegistryError(
+    'SERVICE_UNAVAILABLE',
+    "The federation's Partition service could not be reached; retry later.",
+    {
+      cause,
+    },
+  )
+
+export function createPartitionServiceClient(options: PartitionServiceClientOptions): PartitionService {
+  const base = options.baseUrl.replace(/\/+$/, '')
+
+  /** GET a JSON document; undefined for 404. */
+  async function get(path: string, query?: Record<string, string>, retry = true): Promise<unknown> {
+    const signal = AbortSignal.timeout(options.timeoutMs)
+    const url = new URL(`${base}${path}`)
+    for (const [name, value] of Object.entries(query ?? {})) url.searchParams.set(name, value)
+    let response: Response
+    try {
+      const token = await options.token.token(signal)
+      response = await fetch(url, {
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        signal,
+        redirect: 'error',
+      })
+    } catch (error) {
+      throw unavailable(error)
+    }
+    if (response.status === 401 && retry) {
+      await response.body?.cancel()
+      options.token.invalidate()
+      return get(path, query, false)
+    }
+    if (response.status === 404) {
+      await response.body?.cancel()
+      return undefined
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel()
+      throw unavailable(new Error(`Partition service answered ${response.status} for ${path}`))
+    }
+    try {
+      return await response.json()
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+
+  const segment = (value: string) => encodeURIComponent(value)
+
+  return {
+    async routingRules(enterpriseNumber) {
+      const body = await get(`/ebox/${segment(enterpriseNumber)}/routingRules`)
+      return body === undefined ? [] : parseRoutingRules(body)
+    },
+    async userPartitions(enterpriseNumber, userSsin) {
+      const body = await get(`/ebox/${segment(enterpriseNumber)}/users/${segment(userSsin)}/partitions`)
+      return body === undefined ? [] : parsePartitions(body)
+    },
+    async hasMandate(enterpriseNumber, mandataryEnterpriseNumber, operation) {
+      const body = await get(`/ebox/${segment(enterpriseNumber)}/hasMandate`, {
+        mandataryEnterpriseNumber,
+        operation,
+      })
+      if (body === undefined) return false
+      const answer = (body as { hasMandate?: unknown }).hasMandate
+      if (typeof answer !== 'boolean') throw unavailable(new Error('hasMandate answer without hasMandate'))
+      return answer
+    },
+  }
+}
+
+/** `{ items: [...] }`, `{ orderedRoutingRules: [...] }` or a bare array, highest priority first. */
+export function parseRoutingRules(body: unknown): RoutingRule[] {
+  const list = listOf(body, ['items', 'orderedRoutingRules', 'routingRules'])
+  return list.map((item) => {
+    const rule = toRoutingRule(item)
+    if (!rule) throw unavailable(new Error('malformed routing rule from the Partition service'))
+    return rule
+  })
+}
+
+export function toRoutingRule(item: unknown): RoutingRule | undefined {
+  if (typeof item !== 'object' || item === null) return undefined
+  const { routingRuleId, partitionId, messageTypeId, senderApplicationId, senderOrganizationId } =
+    item as Record<string, unknown>
+  if (!Number.isSafeInteger(routingRuleId) || typeof partitionId !== 'string' || partitionId === '')
+    return undefined
+  const optional = [messageTypeId, senderApplicationId, senderOrganizationId]
+  if (optional.some((value) => value !== undefined && value !== null && typeof value !== 'string'))
+    return undefined
+  return {
+    routingRuleId: routingRuleId as number,
+    partitionId,
+    ...(typeof messageTypeId === 'string' && { messageTypeId }),
+    ...(typeof senderApplicationId === 'string' && { senderApplicationId }),
+    ...(typeof senderOrganizationId === 'string' && { senderOrganizationId }),
+  }
+}
+
+/** `{ items: [{ partitionId }] }`, an array of such objects, or an array of partition ids. */
+function parsePartitions(body: unknown): string[] {
+  const list = listOf(body, ['items', 'partitions'])
+  return list.map((item) => {
+    const id = typeof item === 'string' ? item : (item as { partitionId?: unknown } | null)?.partitionId
+    if (typeof id !== 'string' || id === '')
+      throw unavailable(new Error('malformed partition from the Partition service'))
+    return id
+  })
+}
+
+function listOf(body: unknown, keys: string[]): unknown[] {
+  if (Array.isArray(body)) return body
+  if (typeof body === 'object' && body !== null) {
+    for (const key of keys) {
+      const value = (body as Record<string, unknown>)[key]
+      if (Array.isArray(value)) return value
+    }
+  }
+  throw unavailable(new Error('unexpected answer shape from the Partition service'))
+}
+
+export interface CachedPartitionServiceOptions {
+  /** How long a fetched set of user rights is used (webhook events change it at once). */
+  cacheSeconds: number
+  /** Mandates are kept this long in memory (both answers). Default min(cacheSeconds, 60). */
+  mandateCacheSeconds?: number
+  maxMandateEntries?: number
+}
+
+/**
+ * The Partition service as the registry uses it: users' rights from the database cache (filled on a miss,
+ * changed by webhook events), mandates from a short in-memory cache, routing rules straight from the service
+ * (the publication side caches those itself, repositories/routing-rules.ts).
+ */
+export function createCachedPartitionService(
+  service: PartitionService,
+  pool: pg.Pool,
+  options: CachedPartitionServiceOptions,
+): PartitionService {
+  const mandateTtlMs = (options.mandateCacheSeconds ?? Math.min(options.cacheSeconds, 60)) * 1000
+  const maxMandates = options.maxMandateEntries ?? 10_000
+  const mandates = new Map<string, { value: boolean; until: number }>()
+
+  return {
+    routingRules: (enterpriseNumber) => service.routingRules(enterpriseNumber),
+
+    async userPartitions(enterpriseNumber, userSsin) {
+      const cached = await cachedUserPartitions(pool, enterpriseNumber, userSsin, options.cacheSeconds)
+      if (cached) return cached
+      const fetchedAt = new Date()
+      const partitions = [...new Set(await service.userPartitions(enterpriseNumber, userSsin))].sort()
+      await inTransaction(pool, (client) =>
+        storeFetchedUserPartitions(client, enterpriseNumber, userSsin, partitions, fetchedAt),
+      )
+      // Events newer than the fetch may already have changed the set: read back what is now stored.
+      return (
+        (await cachedUserPartitions(pool, enterpriseNumber, userSsin, options.cacheSeconds)) ?? partitions
+      )
+    },
+
+    async hasMandate(enterpriseNumber, mandataryEnterpriseNumber, operation: MandateOperation) {
+      const key = `${enterpriseNumber}|${mandataryEnterpriseNumber}|${operation}`
+      const hit = mandates.get(key)
+      if (hit && Date.now() < hit.until) return hit.value
+      const value = await service.hasMandate(enterpriseNumber, mandataryEnterpriseNumber, operation)
+      if (mandateTtlMs > 0) {
+        if (mandates.size >= maxMandates) mandates.clear()
+        mandates.set(key, { value, until: Date.now() + mandateTtlMs })
+      }
+      return value
+    },
+  }
+}
+
+/**
+ * No Partition service configured (development, tests that need none): no routing rules (every message goes to
+ * GENERAL), and 503 for anything that needs a right or a mandate — never a guess that grants access.
+ */
+export function unconfiguredPartitionService(): PartitionService {
+  const refuse = async (): Promise<never> => {
+    throw new RegistryError(
+      'SERVICE_UNAVAILABLE',
+      'No Partition service is configured (PARTITION_SERVICE_URL).',
+    )
+  }
+  return { routingRules: async () => [], userPartitions: refuse, hasMandate: refuse }
+}
+
+/** The Partition service PARTITION_SERVICE_URL names (with its cache), or the refusing stand-in when unset. */
+export function partitionServiceFromConfig(config: Config, pool: pg.Pool): PartitionService {
+  const { url, timeoutMs, cacheSeconds, scope } = config.partitionService
+  const { client, tokenUrl } = config.oauth
+  if (!url || !client || !tokenUrl) return unconfiguredPartitionService()
+  const token = createClientCredentialsSource({
+    tokenUrl,
+    clientId: client.id,
+    privateKeyPem: client.privateKeyPem,
+    scope,
+  })
+  return createCachedPartitionService(
+    createPartitionServiceClient({ baseUrl: url, timeoutMs, token }),
+    pool,
+    {
+      cacheSeconds,
+    },
+  )
+}

@@ -1,0 +1,117 @@
+import { RegistryError } from '@ebox/contract'
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { HttpConfig } from '../config.ts'
+
+/** Headers a browser client (the e-Box portal) may send and read. */
+const ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Accept',
+  'Accept-Language',
+  'If-None-Match',
+  'Idempotency-Key',
+  'On-Behalf-Of-Enterprise-Number',
+  'X-Correlation-Id',
+]
+const EXPOSED_HEADERS = [
+  'X-Correlation-Id',
+  'ETag',
+  'Content-Disposition',
+  'Location',
+  'Retry-After',
+  'WWW-Authenticate',
+  'X-RateLimit-Limit',
+  'X-RateLimit-Remaining',
+  'X-RateLimit-Reset',
+]
+
+/** Routes outside every limit: the orchestrator's probes. */
+const UNLIMITED = new Set(['/health/live', '/health/ready'])
+
+/**
+ * Security headers, CORS for the configured origins only, and two rate limits (brief §3.5, issue 4):
+ * - per client IP, before authentication, so floods of bad tokens never reach the authorisation server;
+ * - per authenticated client id, after authentication.
+ * Register before the auth plugin: hooks run in registration order. Counters live in this process (one
+ * replica's share of the traffic); exceeding a limit answers 429 TOO_MANY_REQUESTS with Retry-After.
+ */
+export default fp(
+  async function hardening(app: FastifyInstance, options: HttpConfig) {
+    await app.register(helmet, {
+      // An API: nothing to render, nothing to frame.
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      },
+      // The portal (another origin) reads our responses through CORS and shows our images.
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+      crossOriginEmbedderPolicy: false,
+      frameguard: { action: 'deny' },
+      hsts: { maxAge: 31_536_000, includeSubDomains: true },
+      referrerPolicy: { policy: 'no-referrer' },
+    })
+    await app.register(cors, {
+      origin: options.corsOrigins.length > 0 ? options.corsOrigins : false,
+      methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'],
+      allowedHeaders: ALLOWED_HEADERS,
+      exposedHeaders: EXPOSED_HEADERS,
+      credentials: false,
+      maxAge: 600,
+      strictPreflight: true,
+    })
+
+    await app.register(rateLimit, { global: false, cache: 20_000 })
+    const timeWindow = options.rateLimit.windowSeconds * 1000
+    const perIp = app.createRateLimit({
+      max: options.rateLimit.perIp,
+      timeWindow,
+      keyGenerator: (request) => `ip:${request.ip}`,
+    })
+    const perClient = app.createRateLimit({
+      max: options.rateLimit.perClient,
+      timeWindow,
+      keyGenerator: (request) => `client:${clientKey(request)}`,
+    })
+
+    const enforce = async (
+      request: FastifyRequest,
+      limiter: typeof perIp,
+      reply: { header(name: string, value: string | number): unknown },
+      exposeCounters: boolean,
+    ) => {
+      const result = await limiter(request)
+      if (result.isAllowed) return
+      if (exposeCounters) {
+        reply.header('x-ratelimit-limit', result.max)
+        reply.header('x-ratelimit-remaining', result.remaining)
+        reply.header('x-ratelimit-reset', result.ttlInSeconds)
+      }
+      if (result.isExceeded) {
+        throw new RegistryError('TOO_MANY_REQUESTS', undefined, {
+          headers: { 'retry-after': String(Math.max(1, result.ttlInSeconds)) },
+        })
+      }
+    }
+
+    app.addHook('onRequest', async (request, reply) => {
+      if (UNLIMITED.has(request.url.split('?')[0] ?? '')) return
+      await enforce(request, perIp, reply, false)
+    })
+    app.addHook('preHandler', async (request, reply) => {
+      if (!request.principal) return
+      await enforce(request, perClient, reply, true)
+    })
+  },
+  { name: 'hardening', dependencies: ['errors'] },
+)
+
+/** The client a limit counts for: its client id (a hash of the token when it has none). */
+function clientKey(request: FastifyRequest): string {
+  const principal = request.principal
+  if (!principal) return 'anonymous'
+  return principal.clientId !== 'unknown' ? principal.clientId : `token:${principal.tokenHash.slice(0, 32)}`
+}
