@@ -1,3 +1,5 @@
 export { type App, buildApp } from './app.ts'
+export { createVerifier } from './auth/create-verifier.ts'
 export { type Config, ConfigError, loadConfig } from './config.ts'
 export { migrateUp } from './db/migrate.ts'
+export { createPool } from './db/pool.ts'

@@ -56,7 +56,7 @@ const ROLE_OPTIONS = Object.fromEntries(
 ) as Record<string, { type: 'string' }>
 
 /** Roles --token-command stands in for: not the other e-Box (a different e-Box) nor the scope-less token. */
-const DEFAULTED_ROLES: readonly Role[] = ['consultation', 'referenceData', 'publication', 'certification']
+const DEFAULTED_ROLES: readonly Role[] = ['consultation', 'referenceData', 'certification']
 
 function positiveInteger(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined

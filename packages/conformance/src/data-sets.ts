@@ -52,7 +52,12 @@ export function demoExpectations(): DataSetExpectations {
         why: `§5.1 worked example: "${q}" is not found`,
         excludes: [example.messageId],
       })),
-      ...search.cases.map((known) => ({ q: known.q, qlang: known.qlang, why: known.why, exactly: known.messageIds })),
+      ...search.cases.map((known) => ({
+        q: known.q,
+        qlang: known.qlang,
+        why: known.why,
+        exactly: known.messageIds,
+      })),
     ],
     otherEboxListTotal: counts.secondEbox,
   }
