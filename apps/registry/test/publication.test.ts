@@ -537,6 +537,18 @@ describe('publication: refused, nothing stored', () => {
     },
   ]
 
+  cases.push({
+    name: 'messageToPublish over 1 MiB',
+    parts: () =>
+      withMessage({
+        businessDataList: [{ key: 'k', values: [{ fr: 'x'.repeat(256) }] }],
+        pad: 'y'.repeat(1024 * 1024),
+      }),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    message: /messageToPublish/,
+  })
+
   let before: Record<string, number>
   beforeEach(async () => {
     before = await storedState(registry.pool)

@@ -106,6 +106,7 @@ export default async function publicationRoutes(app: FastifyInstance, options: P
       config: { operation: 'publishMessage' },
       schema: {
         tags: ['Publication'],
+        operationId: 'publishMessage',
         summary: 'Publish a message into an e-Box hosted here',
         description:
           'multipart/form-data: a `messageToPublish` JSON part (MessageToPublish) and one file part per attachment, ' +
