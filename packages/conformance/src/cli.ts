@@ -18,7 +18,7 @@ export const USAGE = `Usage:
       [--publication-token-command CMD] [--certification-token-command CMD]
       [--other-ebox-token-command CMD] [--insufficient-scope-token-command CMD]
       [--local-issuer URL [--cbe N] [--other-cbe N]] [--data-set demo|none|FILE.json]
-      [--only ID[,ID...]] [--max-messages N] [--timeout-ms N] [--no-color]
+      [--only ID[,ID...]] [--max-messages N] [--timeout-ms N] [--portal-origin URL ...] [--no-color]
     Checks a running Message Registry from the outside. Exit code 0 when every mandatory check passes,
     1 otherwise, 2 on bad arguments.
     --profile prod (default)   read-only: GET requests only, never marks a message read (safe on production)
@@ -83,6 +83,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       'max-messages': { type: 'string' },
       'timeout-ms': { type: 'string' },
       'no-color': { type: 'boolean' },
+      'portal-origin': { type: 'string', multiple: true },
     },
   })
   const baseUrl = values['base-url']
@@ -143,6 +144,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
         : {}),
     },
     timeoutMs: positiveInteger('timeout-ms', values['timeout-ms']),
+    portalOrigins: values['portal-origin'],
     onResult: (result) => io.stdout(`${formatResultLine(result, color)}\n`),
   })
   io.stdout(`${formatSummary(report)}\n`)

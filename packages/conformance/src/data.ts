@@ -196,7 +196,13 @@ export async function referenceItem(
 ): Promise<Record<string, unknown> | undefined> {
   const details = await referenceDetails(ctx)
   const found = details.find((detail) => detail.kind === kind && detail.id === id)
-  return found?.exchange.status === 200 ? (found.exchange.json as Record<string, unknown>) : undefined
+  // Ids of messages beyond the listed sample are read on demand (once each).
+  const exchange =
+    found?.exchange ??
+    (ctx.hasRole('referenceData')
+      ? await ctx.once(`reference/${kind}/${id}`, () => ctx.get('referenceData', referencePath(kind, id)))
+      : undefined)
+  return exchange?.status === 200 ? (exchange.json as Record<string, unknown>) : undefined
 }
 
 export interface SampledResponse {

@@ -89,6 +89,12 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = { maxMessages: 500, maxDetails: 20, maxDownloads: 10 }
 
+/** Browser origins of the e-Box portal (PRD and ACC, brief §3.5). */
+export const PORTAL_ORIGINS: readonly string[] = [
+  'https://www.eboxenterprise.be',
+  'https://wwwacc.eboxenterprise.be',
+]
+
 /** The run's state shared by every check (each piece computed once, on first use). */
 export interface SharedState {
   cache: Map<string, Promise<unknown>>
@@ -105,6 +111,8 @@ export interface ContextOptions {
   expectations: DataSetExpectations | undefined
   limits: Limits
   shared: SharedState
+  /** Origins of the portal whose browser calls the registry (CORS). */
+  portalOrigins?: readonly string[]
 }
 
 /** What a check sees: the client, the profile, helpers that fail with evidence, and shared data. */
@@ -113,6 +121,7 @@ export class CheckContext {
   readonly profile: Profile
   readonly expectations: DataSetExpectations | undefined
   readonly limits: Limits
+  readonly portalOrigins: readonly string[]
   /** Evidence gathered so far in this check; attached to its result when it fails. */
   readonly evidence: Evidence[] = []
   private readonly tokens: TokenProvider
@@ -125,6 +134,7 @@ export class CheckContext {
     this.expectations = options.expectations
     this.limits = options.limits
     this.shared = options.shared
+    this.portalOrigins = options.portalOrigins ?? PORTAL_ORIGINS
   }
 
   get(caller: Caller, path: string, query?: Query): Promise<Exchange> {

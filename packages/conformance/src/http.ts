@@ -65,7 +65,7 @@ export class HttpFailure extends Error {
 export interface ClientOptions {
   baseUrl: string
   tokens: TokenProvider
-  /** GET and HEAD only: any other method throws ReadOnlyViolation before anything is sent. */
+  /** GET, HEAD and OPTIONS only: any other method throws ReadOnlyViolation before anything is sent. */
   readOnly: boolean
   timeoutMs?: number
   fetch?: typeof fetch
@@ -102,8 +102,9 @@ export class RegistryClient {
     path: string,
     options: RequestOptions = {},
   ): Promise<Exchange> {
-    if (this.options.readOnly && method !== 'GET' && method !== 'HEAD')
+    if (this.options.readOnly && !['GET', 'HEAD', 'OPTIONS'].includes(method)) {
       throw new ReadOnlyViolation(method, path)
+    }
     const url = this.url(path, options.query)
     const correlationId = `${this.options.correlationPrefix ?? 'conformance'}-${++this.counter}-${randomUUID().slice(0, 8)}`
     const headers: Record<string, string> = {

@@ -24,6 +24,8 @@ export interface RunOptions {
   /** Only checks whose id equals or starts with one of these (e.g. `list.` or `auth.missing-token`). */
   only?: readonly string[]
   limits?: Partial<Limits>
+  /** Browser origins of the portal the CORS check tries (default: the portal in PRD and ACC). */
+  portalOrigins?: readonly string[]
   timeoutMs?: number
   /** Called after each check (progress on the terminal). */
   onResult?: (result: CheckResult) => void
@@ -71,6 +73,7 @@ export async function runConformance(options: RunOptions): Promise<Report> {
       expectations: options.expectations,
       limits,
       shared,
+      portalOrigins: options.portalOrigins,
     })
     const checkStarted = performance.now()
     const result: CheckResult = {

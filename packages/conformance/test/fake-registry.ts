@@ -65,6 +65,7 @@ export const FAULTS = [
   'foreign-message-visible',
   'foreign-detail-readable',
   'statistics-missing',
+  'no-cors',
 ] as const
 export type Fault = (typeof FAULTS)[number]
 
@@ -567,8 +568,17 @@ export async function startFakeRegistry(faults: readonly Fault[] = []): Promise<
     response.end(JSON.stringify(body))
   }
 
+  const PORTAL = 'https://wwwacc.eboxenterprise.be'
+
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://fake')
+    const cors = request.headers.origin === PORTAL && !has('no-cors')
+    if (cors) response.setHeader('access-control-allow-origin', PORTAL)
+    if (request.method === 'OPTIONS') {
+      if (cors) response.setHeader('access-control-allow-headers', 'authorization, content-type')
+      response.writeHead(204).end()
+      return
+    }
     const path = url.pathname
     const method = request.method ?? 'GET'
     const query = url.searchParams

@@ -72,7 +72,7 @@ describe('against a registry without faults', () => {
     expect(report.checks.length).toBe(ALL_CHECKS.filter((check) => check.profiles.includes(profile)).length)
   })
 
-  it('the prod profile only reads: GET requests, and no message becomes read', async () => {
+  it('the prod profile only reads: GET (and a CORS preflight), and no message becomes read', async () => {
     registry.setFaults([])
     const before = registry.messages().map((message) => message.readDate)
     const methods = new Set<string>()
@@ -86,7 +86,7 @@ describe('against a registry without faults', () => {
       },
     })
     expect(report.summary.ok).toBe(true)
-    expect([...methods]).toEqual(['GET'])
+    expect([...methods].sort()).toEqual(['GET', 'OPTIONS'])
     expect(registry.messages().map((message) => message.readDate)).toEqual(before)
   })
 
@@ -182,6 +182,7 @@ const CASES: Array<{ check: string; fault: Fault; profile?: Profile; only?: stri
   { check: 'errors.status-message', fault: 'error-body-plain' },
   { check: 'statistics.shape', fault: 'statistics-missing' },
   { check: 'isolation.cross-ebox', fault: 'foreign-message-visible' },
+  { check: 'cors.portal', fault: 'no-cors' },
   { check: 'read.annex-keeps-unread', fault: 'annex-marks-read', profile: 'certification' },
   { check: 'read.main-marks-read', fault: 'main-does-not-mark-read', profile: 'certification' },
   { check: 'content.digest-size', fault: 'content-corrupt' },

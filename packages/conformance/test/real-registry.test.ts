@@ -3,8 +3,10 @@
  * the local token issuer, a real port), in both token verifier modes and both profiles.
  */
 import { generateKeyPairSync } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { SCOPES } from '@ebox/contract'
 import { DEMO } from '@ebox/demo-data'
 import {
@@ -16,6 +18,7 @@ import {
 import { buildApp, createPool, createVerifier, loadConfig, migrateUp } from '@ebox/registry'
 import { INTROSPECT_SCOPE, startTokenIssuer, type TokenIssuer } from '@ebox/token-issuer'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../src/cli.ts'
 import { demoExpectations } from '../src/data-sets.ts'
 import { runConformance } from '../src/runner.ts'
 import type { TokenSource } from '../src/tokens.ts'
@@ -52,6 +55,7 @@ async function startRegistry(mode: 'jwt' | 'introspection', template: string): P
     OAUTH_INTROSPECTION_URL: issuer.introspectionUrl,
     OAUTH_CLIENT_ID: DP_CLIENT_ID,
     OAUTH_CLIENT_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    CORS_ORIGINS: 'https://wwwacc.eboxenterprise.be',
     RATE_LIMIT_PER_IP: '1000000',
     RATE_LIMIT_PER_CLIENT: '1000000',
     HOST: '127.0.0.1',
@@ -162,5 +166,32 @@ describe.each(MODES)('the real registry with OAUTH_MODE=%s', (mode) => {
     expect(problems(report)).toBe('')
     expect(report.summary.ok).toBe(true)
     expect(await unread()).toBe(before)
+  })
+
+  it('passes through the CLI with tokens from the local issuer (certification profile, reports written)', async () => {
+    const reportDir = mkdtempSync(join(tmpdir(), 'ebox-conformance-real-'))
+    try {
+      let out = ''
+      const io = {
+        stdout: (text: string) => void (out += text),
+        stderr: (text: string) => void (out += text),
+        env: {},
+      }
+      const args = ['--base-url', registry.baseUrl, '--profile', 'certification', '--report-dir', reportDir]
+      const local = [
+        '--local-issuer',
+        registry.issuer.url,
+        '--cbe',
+        DEMO.enterprise,
+        '--other-cbe',
+        DEMO.secondEnterprise,
+      ]
+      expect(await runCli([...args, ...local], io), out).toBe(0)
+      expect(out).toMatch(/data set @ebox\/demo-data/)
+      const report = JSON.parse(readFileSync(join(reportDir, 'report.json'), 'utf8')) as Report
+      expect(report.summary).toMatchObject({ failed: 0, skipped: 0, ok: true })
+    } finally {
+      rmSync(reportDir, { recursive: true, force: true })
+    }
   })
 })

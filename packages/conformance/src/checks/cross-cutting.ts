@@ -101,6 +101,56 @@ export const dataChecks = [
   }),
 ]
 
+export const corsChecks = [
+  defineCheck({
+    id: 'cors.portal',
+    title: "The portal's browser origin may call the registry: CORS preflight allows GET with Authorization",
+    rule: '§3.5 (the portal calls DPs from the browser [I]); §7.12',
+    mandatory: false,
+    async run(ctx: CheckContext) {
+      let allowed: string | undefined
+      let last: Exchange | undefined
+      for (const origin of ctx.portalOrigins) {
+        last = await ctx.request('anonymous', 'OPTIONS', MESSAGES_PATH, {
+          headers: {
+            origin,
+            'access-control-request-method': 'GET',
+            'access-control-request-headers': 'authorization',
+          },
+        })
+        const allowOrigin = last.headers.get('access-control-allow-origin')
+        const allowHeaders = (last.headers.get('access-control-allow-headers') ?? '').toLowerCase()
+        if (
+          last.status < 300 &&
+          (allowOrigin === origin || allowOrigin === '*') &&
+          (allowHeaders.includes('authorization') || allowHeaders.includes('*'))
+        ) {
+          allowed = origin
+          break
+        }
+      }
+      if (!allowed) {
+        ctx.fail(
+          `no portal origin (${ctx.portalOrigins.join(', ')}) passes the CORS preflight of GET /ebox/messages`,
+          last,
+          {
+            note: 'expected Access-Control-Allow-Origin = the origin and Access-Control-Allow-Headers with authorization',
+          },
+        )
+      }
+      const exchange = await ctx.request('consultation', 'GET', MESSAGES_PATH, {
+        headers: { origin: allowed },
+      })
+      const allowOrigin = exchange.headers.get('access-control-allow-origin')
+      ctx.assert(
+        allowOrigin === allowed || allowOrigin === '*',
+        `GET /ebox/messages from ${allowed} has Access-Control-Allow-Origin "${allowOrigin ?? ''}"`,
+        exchange,
+      )
+    },
+  }),
+]
+
 export const isolationChecks = [
   defineCheck({
     id: 'isolation.cross-ebox',

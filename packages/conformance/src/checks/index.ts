@@ -1,7 +1,7 @@
 import type { CheckDefinition } from '../framework.ts'
 import { authChecks } from './auth.ts'
 import { certificationChecks } from './certification.ts'
-import { dataChecks, isolationChecks } from './cross-cutting.ts'
+import { corsChecks, dataChecks, isolationChecks } from './cross-cutting.ts'
 import { filterChecks } from './filters.ts'
 import { listChecks } from './list.ts'
 import { messageChecks } from './messages.ts'
@@ -25,6 +25,7 @@ export const ALL_CHECKS: readonly CheckDefinition[] = [
   ...referenceDataChecks,
   ...dataChecks,
   ...isolationChecks,
+  ...corsChecks,
   ...byPrefix(messageChecks, 'read.'),
   ...byPrefix(messageChecks, 'content.'),
 ]

@@ -54,9 +54,12 @@ export function middleSubstring(value: string, max = 14): string | undefined {
 
 /** Another spelling of a search term that §5.1 says must match the same: accents stripped, case swapped. */
 export function otherSpelling(term: string): string {
-  return [...normaliseForSearch(term)]
-    .map((char, index) => (index % 2 === 0 ? char.toUpperCase() : char))
-    .join('')
+  // Only letters whose upper case is one letter that lower-cases back (not ß → SS, not dotted I).
+  const swap = (char: string) => {
+    const upper = char.toUpperCase()
+    return upper.length === 1 && upper.toLowerCase() === char ? upper : char
+  }
+  return [...normaliseForSearch(term)].map((char, index) => (index % 2 === 0 ? swap(char) : char)).join('')
 }
 
 /** Messages with a subject in some language worth searching, those with accents or capitals first. */
