@@ -173,8 +173,12 @@ describe.each(MODES)('the real registry with OAUTH_MODE=%s', (mode) => {
     try {
       let out = ''
       const io = {
-        stdout: (text: string) => void (out += text),
-        stderr: (text: string) => void (out += text),
+        stdout: (text: string) => {
+          out += text
+        },
+        stderr: (text: string) => {
+          out += text
+        },
         env: {},
       }
       const args = ['--base-url', registry.baseUrl, '--profile', 'certification', '--report-dir', reportDir]
