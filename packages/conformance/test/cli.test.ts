@@ -241,3 +241,10 @@ describe('ebox-conformance token (private_key_jwt client credentials)', () => {
     expect(existsSync(BIN)).toBe(true)
   })
 })
+
+describe('README', () => {
+  it('lists every check', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8')
+    for (const check of ALL_CHECKS) expect(readme).toContain(`| \`${check.id}\` |`)
+  })
+})

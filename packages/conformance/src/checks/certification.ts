@@ -68,7 +68,7 @@ export const certificationChecks = [
   defineCheck({
     id: 'certification.data-set',
     title:
-      'After the reset the e-Box holds the known data set (counts, the PDF with attachment id 1, partitions)',
+      'After the reset the e-Box holds the known data set (counts per filter, the PDF with attachment id 1)',
     rule: 'federation-duties §5 (consultation test scenarios: required test data)',
     profiles: ['certification'],
     phase: 'setup',
