@@ -8,7 +8,7 @@ import type { DataSetExpectations } from './framework.ts'
 import { toJUnit } from './reporters/junit.ts'
 import { toMarkdown } from './reporters/markdown.ts'
 import { formatResultLine, formatSummary } from './reporters/terminal.ts'
-import { runConformance } from './runner.ts'
+import { matchesSelector, runConformance } from './runner.ts'
 import { localIssuerSources, type TokenSource } from './tokens.ts'
 import { PROFILES, type Profile, type Report, ROLE_NAMES, ROLES, type Role } from './types.ts'
 
@@ -126,6 +126,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
     ?.split(',')
     .map((id) => id.trim())
     .filter(Boolean)
+  for (const selector of only ?? []) {
+    if (!ALL_CHECKS.some((check) => matchesSelector(check.id, selector))) {
+      throw new UsageError(`--only: no check is named ${selector} (ebox-conformance checks lists them)`)
+    }
+  }
   const color = !values['no-color'] && io.isTty === true && !io.env.NO_COLOR
 
   io.stdout(

@@ -36,6 +36,12 @@ export interface RunOptions {
   fetch?: typeof fetch
 }
 
+/** Whether a check is named by an `only` entry: its id, or its group (`list` or `list.`). */
+export function matchesSelector(id: string, selector: string): boolean {
+  const group = selector.endsWith('.') ? selector : `${selector}.`
+  return id === selector || id.startsWith(group)
+}
+
 export function selectChecks(
   profile: Profile,
   only?: readonly string[],
@@ -44,9 +50,7 @@ export function selectChecks(
   const selected = checks.filter(
     (check) =>
       check.profiles.includes(profile) &&
-      (!only ||
-        only.length === 0 ||
-        only.some((id) => check.id === id || (id.endsWith('.') && check.id.startsWith(id)))),
+      (!only || only.length === 0 || only.some((selector) => matchesSelector(check.id, selector))),
   )
   return PHASES.flatMap((phase) => selected.filter((check) => check.phase === phase))
 }

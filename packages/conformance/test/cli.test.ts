@@ -129,6 +129,7 @@ describe('ebox-conformance', () => {
       ['--base-url', registry.url, '--profile', 'thorough', ...TOKEN_ARGS],
       ['--base-url', registry.url],
       ['--base-url', registry.url, '--unknown'],
+      ['--base-url', registry.url, '--only', 'list.shap', ...TOKEN_ARGS],
     ]) {
       const io = captureIo()
       expect(await runCli(args, io)).toBe(2)
