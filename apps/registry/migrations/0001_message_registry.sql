@@ -4,6 +4,8 @@
 -- computed by the application, one per language, indexed with trigrams for substring search.
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- GIN indexes that combine the e-Box (btree_gin) with trigrams of the search text.
+CREATE EXTENSION IF NOT EXISTS btree_gin;
 
 -- Reference data ------------------------------------------------------------------------------------------
 CREATE TABLE sender_organizations (
@@ -130,13 +132,24 @@ CREATE TABLE messages (
   CHECK (NOT body_main_content OR body IS NOT NULL)
 );
 
--- The list: one e-Box, newest first, stable tie-break on message_id.
+-- The list: one e-Box, newest first, stable tie-break on message_id. Every filter of the list has an index that
+-- starts with the e-Box and keeps that order, so a page is read in order and stops after page × pageSize rows;
+-- rare values (unread, hidden, registered) have partial indexes, frequent ones ride the main index.
 CREATE INDEX messages_by_ebox ON messages (recipient_type, recipient_id, published_at DESC, message_id DESC);
 CREATE INDEX messages_by_ebox_partition ON messages (recipient_type, recipient_id, partition_id, published_at DESC, message_id DESC);
-CREATE INDEX messages_by_ebox_expiry ON messages (recipient_type, recipient_id, expires_at);
-CREATE INDEX messages_search_nl ON messages USING gin (search_nl gin_trgm_ops);
-CREATE INDEX messages_search_fr ON messages USING gin (search_fr gin_trgm_ops);
-CREATE INDEX messages_search_de ON messages USING gin (search_de gin_trgm_ops);
+CREATE INDEX messages_by_ebox_type ON messages (recipient_type, recipient_id, message_type_id, published_at DESC, message_id DESC);
+CREATE INDEX messages_by_ebox_sender ON messages (recipient_type, recipient_id, sender_enterprise_number, published_at DESC, message_id DESC);
+CREATE INDEX messages_by_ebox_application ON messages (recipient_type, recipient_id, sender_application_id, published_at DESC, message_id DESC);
+CREATE INDEX messages_by_ebox_unread ON messages (recipient_type, recipient_id, published_at DESC, message_id DESC) WHERE read_at IS NULL;
+CREATE INDEX messages_by_ebox_hidden ON messages (recipient_type, recipient_id, published_at DESC, message_id DESC) WHERE NOT visible;
+CREATE INDEX messages_by_ebox_registered ON messages (recipient_type, recipient_id, published_at DESC, message_id DESC) WHERE registered_mail;
+-- expired* filters, the expired messages left out of counts, "expiring soon" (index-only with the included columns).
+CREATE INDEX messages_by_ebox_expiry ON messages (recipient_type, recipient_id, expires_at)
+  INCLUDE (partition_id, read_at, registered_mail);
+-- Text search: substring (LIKE '%q%') on the normalised text of one language, within one e-Box.
+CREATE INDEX messages_search_nl ON messages USING gin (recipient_id, search_nl gin_trgm_ops);
+CREATE INDEX messages_search_fr ON messages USING gin (recipient_id, search_fr gin_trgm_ops);
+CREATE INDEX messages_search_de ON messages USING gin (recipient_id, search_de gin_trgm_ops);
 -- Idempotency-Key (§5.7): unique per sender and sender application, enforced here so concurrent retries race safely.
 CREATE UNIQUE INDEX messages_idempotency ON messages (sender_enterprise_number, sender_application_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
@@ -157,6 +170,55 @@ CREATE TABLE attachments (
 );
 CREATE INDEX attachments_by_content ON attachments (content_id);
 
+
+-- Message counts per e-Box and partition, kept by triggers, so that totalItems of the unfiltered list and the
+-- statistics never count a large e-Box row by row (docs/contract-decisions.md). Expired messages are still
+-- counted here; readers subtract them through messages_by_ebox_expiry.
+CREATE TABLE ebox_message_counts (
+  recipient_type    text NOT NULL,
+  recipient_id      text NOT NULL,
+  partition_id      text NOT NULL,
+  total             bigint NOT NULL DEFAULT 0,
+  unread            bigint NOT NULL DEFAULT 0,
+  registered        bigint NOT NULL DEFAULT 0,
+  unread_registered bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (recipient_type, recipient_id, partition_id)
+);
+
+CREATE FUNCTION ebox_message_counts_apply(m messages, sign integer) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO ebox_message_counts AS c (recipient_type, recipient_id, partition_id, total, unread, registered,
+                                        unread_registered)
+  VALUES (m.recipient_type, m.recipient_id, m.partition_id, sign, sign * (m.read_at IS NULL)::int,
+          sign * m.registered_mail::int, sign * (m.read_at IS NULL AND m.registered_mail)::int)
+  ON CONFLICT (recipient_type, recipient_id, partition_id) DO UPDATE SET
+    total = c.total + excluded.total,
+    unread = c.unread + excluded.unread,
+    registered = c.registered + excluded.registered,
+    unread_registered = c.unread_registered + excluded.unread_registered
+$$;
+
+CREATE FUNCTION messages_count_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM ebox_message_counts_apply(OLD, -1); END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') THEN PERFORM ebox_message_counts_apply(NEW, 1); END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER messages_count_insert AFTER INSERT ON messages
+  FOR EACH ROW EXECUTE FUNCTION messages_count_changes();
+CREATE TRIGGER messages_count_delete AFTER DELETE ON messages
+  FOR EACH ROW EXECUTE FUNCTION messages_count_changes();
+CREATE TRIGGER messages_count_update AFTER UPDATE ON messages
+  FOR EACH ROW WHEN (
+    (OLD.read_at IS NULL) IS DISTINCT FROM (NEW.read_at IS NULL)
+    OR OLD.partition_id IS DISTINCT FROM NEW.partition_id
+    OR OLD.registered_mail IS DISTINCT FROM NEW.registered_mail
+    OR OLD.recipient_type IS DISTINCT FROM NEW.recipient_type
+    OR OLD.recipient_id IS DISTINCT FROM NEW.recipient_id
+  ) EXECUTE FUNCTION messages_count_changes();
+
 -- Down Migration
-DROP TABLE attachments, messages, content_chunks, contents, partitions, eboxes, reference_images,
+DROP FUNCTION messages_count_changes() CASCADE;
+DROP FUNCTION ebox_message_counts_apply(messages, integer);
+DROP TABLE ebox_message_counts, attachments, messages, content_chunks, contents, partitions, eboxes, reference_images,
   sender_configurations, message_types, sender_applications, sender_organizations;

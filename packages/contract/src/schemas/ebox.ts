@@ -33,6 +33,7 @@ export const EboxSummary = Type.Object(
   },
   { title: 'EboxSummary', additionalProperties: false },
 )
+export type EboxSummary = Static<typeof EboxSummary>
 
 export const CertificationVersion = Type.Object(
   { version: Type.String(), apiVersion: Type.String(), build: Type.String() },

@@ -143,7 +143,8 @@ export const ListMessagesQuery = Type.Object(
     senderOrganizationId: Type.Optional(Type.String({ maxLength: 200 })),
     senderApplicationId: Type.Optional(Type.String({ maxLength: 200 })),
     partitionId: Type.Optional(Type.String({ maxLength: 200 })),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })),
+    /** Control characters are refused: the stored search text separates its fields with one (search.ts). */
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })),
     qlang: Type.Optional(Type.Union([Type.Literal('fr'), Type.Literal('nl'), Type.Literal('de')])),
   },
   { additionalProperties: false },

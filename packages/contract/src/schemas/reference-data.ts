@@ -49,6 +49,7 @@ export const MessageType = Type.Object(
   },
   { title: 'MessageType', additionalProperties: false },
 )
+export type MessageType = Static<typeof MessageType>
 export const MessageTypes = Collection(MessageType, 'MessageTypes')
 
 export const SenderApplication = Type.Object(
@@ -65,6 +66,7 @@ export const SenderApplication = Type.Object(
   },
   { title: 'SenderApplication', additionalProperties: false },
 )
+export type SenderApplication = Static<typeof SenderApplication>
 export const SenderApplications = Collection(SenderApplication, 'SenderApplications')
 
 export const SenderOrganization = Type.Object(
@@ -81,6 +83,7 @@ export const SenderOrganization = Type.Object(
   },
   { title: 'SenderOrganization', additionalProperties: false },
 )
+export type SenderOrganization = Static<typeof SenderOrganization>
 export const SenderOrganizations = Collection(SenderOrganization, 'SenderOrganizations')
 
 export const PagingQuery = Type.Object(

@@ -1,0 +1,114 @@
+import { CONTRACT, type EboxSummary, formatDateTime, type Statistics } from '@ebox/contract'
+import type pg from 'pg'
+import type { MessageScope } from '../auth/message-scope.ts'
+
+/**
+ * Statistics (v3, §5.5) and the v2.1 `GET /ebox` summary of the caller's e-Box, over the messages the default
+ * list shows (expired ones left out). Counts come from the trigger-kept ebox_message_counts minus the expired
+ * messages; "expiring soon" reads the expiry index. No query counts the e-Box row by row.
+ */
+
+type Queryable = pg.Pool | pg.PoolClient
+
+interface CountRow {
+  partition_id: string
+  total: string
+  unread: string
+  registered: string
+  unread_registered: string
+  expiring_soon: string
+}
+
+/** Per partition of the scope: listed messages, unread, expiring soon, registered, unread registered. */
+async function countsPerPartition(db: Queryable, scope: MessageScope): Promise<CountRow[]> {
+  const { rows } = await db.query<CountRow>(
+    `WITH counted AS (
+       SELECT partition_id, total, unread, registered, unread_registered FROM ebox_message_counts
+       WHERE recipient_type = $1 AND recipient_id = $2
+     ), expired AS (
+       SELECT partition_id, count(*) AS total, count(*) FILTER (WHERE read_at IS NULL) AS unread,
+              count(*) FILTER (WHERE registered_mail) AS registered,
+              count(*) FILTER (WHERE read_at IS NULL AND registered_mail) AS unread_registered
+       FROM messages WHERE recipient_type = $1 AND recipient_id = $2 AND expires_at <= now()
+       GROUP BY partition_id
+     ), soon AS (
+       SELECT partition_id, count(*) AS n FROM messages
+       WHERE recipient_type = $1 AND recipient_id = $2 AND read_at IS NULL
+         AND expires_at > now() AND expires_at <= now() + make_interval(days => $3)
+       GROUP BY partition_id
+     ), known AS (
+       SELECT partition_id FROM counted
+       UNION SELECT partition_id FROM partitions WHERE enterprise_number = $2 AND $1 = 'enterprise'
+       UNION SELECT $4 WHERE $1 = 'enterprise'
+     )
+     SELECT k.partition_id,
+       coalesce(c.total, 0) - coalesce(e.total, 0) AS total,
+       coalesce(c.unread, 0) - coalesce(e.unread, 0) AS unread,
+       coalesce(c.registered, 0) - coalesce(e.registered, 0) AS registered,
+       coalesce(c.unread_registered, 0) - coalesce(e.unread_registered, 0) AS unread_registered,
+       coalesce(s.n, 0) AS expiring_soon
+     FROM known k LEFT JOIN counted c USING (partition_id) LEFT JOIN expired e USING (partition_id)
+       LEFT JOIN soon s USING (partition_id)
+     WHERE $5::text[] IS NULL OR k.partition_id = ANY($5::text[])
+     ORDER BY k.partition_id = $4 DESC, k.partition_id`,
+    [
+      scope.ebox.eboxType,
+      scope.ebox.id,
+      CONTRACT.expiringSoonDays,
+      CONTRACT.generalPartition,
+      scope.partitions ?? null,
+    ],
+  )
+  return rows
+}
+
+export async function statistics(db: Queryable, scope: MessageScope): Promise<Statistics> {
+  const rows = await countsPerPartition(db, scope)
+  const counts = (row: CountRow) => ({
+    totalMessages: Number(row.total),
+    unreadMessages: Number(row.unread),
+    expiringSoonMessages: Number(row.expiring_soon),
+    registeredMessages: Number(row.registered),
+    unreadRegisteredMessages: Number(row.unread_registered),
+  })
+  const partitions = rows.map((row) => ({ partitionId: row.partition_id, ...counts(row) }))
+  const sum = (key: keyof ReturnType<typeof counts>) => partitions.reduce((total, p) => total + p[key], 0)
+  return {
+    totalMessages: sum('totalMessages'),
+    unreadMessages: sum('unreadMessages'),
+    expiringSoonMessages: sum('expiringSoonMessages'),
+    registeredMessages: sum('registeredMessages'),
+    unreadRegisteredMessages: sum('unreadRegisteredMessages'),
+    // Citizen e-Boxes have no partitions (§1).
+    partitions: scope.ebox.eboxType === 'enterprise' ? partitions : [],
+  }
+}
+
+/** v2.1 `GET /ebox`: counters, last receipt, last consultation and size (kB) of the listed messages. */
+export async function summary(db: Queryable, scope: MessageScope): Promise<EboxSummary> {
+  const rows = await countsPerPartition(db, scope)
+  const { rows: facts } = await db.query<{
+    last_receipt: Date | null
+    last_consultation: Date | null
+    size_bytes: number
+  }>(
+    `SELECT
+       (SELECT m.published_at FROM messages m
+        WHERE m.recipient_type = $1 AND m.recipient_id = $2 AND ($3::text[] IS NULL OR m.partition_id = ANY($3))
+        ORDER BY m.published_at DESC LIMIT 1) AS last_receipt,
+       (SELECT last_consultation_at FROM eboxes WHERE recipient_type = $1 AND recipient_id = $2)
+         AS last_consultation,
+       (SELECT coalesce(sum(a.size_bytes), 0)::float8 FROM messages m JOIN attachments a USING (message_id)
+        WHERE m.recipient_type = $1 AND m.recipient_id = $2 AND m.expires_at > now()
+          AND ($3::text[] IS NULL OR m.partition_id = ANY($3))) AS size_bytes`,
+    [scope.ebox.eboxType, scope.ebox.id, scope.partitions ?? null],
+  )
+  const fact = facts[0]
+  return {
+    numberOfMessages: rows.reduce((n, row) => n + Number(row.total), 0),
+    numberOfUnreadMessages: rows.reduce((n, row) => n + Number(row.unread), 0),
+    ...(fact?.last_receipt ? { lastReceiptDate: formatDateTime(fact.last_receipt) } : {}),
+    ...(fact?.last_consultation ? { lastConsultationDate: formatDateTime(fact.last_consultation) } : {}),
+    eboxSize: (fact?.size_bytes ?? 0) / 1024,
+  }
+}

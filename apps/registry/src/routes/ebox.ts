@@ -1,0 +1,59 @@
+import { CONTRACT, EboxSummary, Statistics } from '@ebox/contract'
+import type { FastifyInstance } from 'fastify'
+import { messageScopeOf } from '../auth/message-scope.ts'
+import type { Pool } from '../db/pool.ts'
+import { errorResponses } from '../plugins/errors.ts'
+import { statistics, summary } from '../repositories/statistics.ts'
+
+/**
+ * Statistics (v3, mandatory; shape in docs/contract-decisions.md) and the v2.1 `GET /ebox` summary of the
+ * caller's e-Box, counted over the messages the default list shows and the partitions the caller may see.
+ */
+export default async function eboxRoutes(app: FastifyInstance, options: { pool: Pool }) {
+  const { pool } = options
+
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('cache-control', CONTRACT.privateCacheControl)
+  })
+
+  app.get(
+    CONTRACT.paths.statistics,
+    {
+      config: { operation: 'statistics' },
+      schema: {
+        tags: ['Statistics'],
+        operationId: 'getStatistics',
+        summary: 'Statistics of the e-Box',
+        description:
+          `Counts of the listed (not expired) messages, in total and per partition: unread, expiring soon ` +
+          `(unread and expiring within ${CONTRACT.expiringSoonDays} days), registered, unread registered.`,
+        security: [{ bearer: [] }],
+        response: { 200: Statistics, ...errorResponses(401, 403, 500) },
+      },
+    },
+    async (request) => {
+      const scope = await messageScopeOf(request)
+      request.auditDetails = {}
+      return statistics(pool, scope)
+    },
+  )
+
+  app.get(
+    CONTRACT.paths.summary,
+    {
+      config: { operation: 'summary' },
+      schema: {
+        tags: ['Statistics'],
+        operationId: 'getEbox',
+        summary: 'Summary of the e-Box (v2.1)',
+        security: [{ bearer: [] }],
+        response: { 200: EboxSummary, ...errorResponses(401, 403, 500) },
+      },
+    },
+    async (request) => {
+      const scope = await messageScopeOf(request)
+      request.auditDetails = {}
+      return summary(pool, scope)
+    },
+  )
+}

@@ -1,0 +1,191 @@
+import {
+  Body,
+  CONTRACT,
+  ListMessagesQuery,
+  Message,
+  Messages,
+  MessagesToUpdate,
+  PaymentData,
+  RegistryError,
+} from '@ebox/contract'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { messageScopeOf } from '../auth/message-scope.ts'
+import type { Pool } from '../db/pool.ts'
+import { errorResponses } from '../plugins/errors.ts'
+import {
+  getBody,
+  getMessage,
+  getPaymentData,
+  listMessages,
+  markRead,
+  recordConsultation,
+  updateMessages,
+} from '../repositories/messages.ts'
+
+export const MessageParams = Type.Object({ messageId: Type.String({ maxLength: 200 }) })
+const OPTIONAL = 'The implementation of this operation is optional.'
+
+/**
+ * The message operations of the consultation profile (§5.1–5.3): list, detail, body, payment data, PATCH.
+ * Every answer is personal data: `Cache-Control: private, no-store`.
+ */
+export default async function messageRoutes(instance: FastifyInstance, options: { pool: Pool }) {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>()
+  const { pool } = options
+
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('cache-control', CONTRACT.privateCacheControl)
+  })
+  // PATCH bodies are JSON Merge Patch documents (RFC 7396); plain JSON is accepted as well.
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  )
+
+  app.get(
+    '/ebox/messages',
+    {
+      config: { operation: 'listMessages' },
+      schema: {
+        tags: ['Messages'],
+        operationId: 'listMessages',
+        summary: 'List the messages of the e-Box',
+        description:
+          'Newest publication first (ties: messageId descending). Filters are ANDed; q needs qlang and matches ' +
+          'a case- and accent-insensitive substring of subject, business data values, forTheAttentionOf and the ' +
+          'names of the sender organisation, sender application and message type in that language. Expired ' +
+          'messages are left out unless an expired* filter is given.',
+        security: [{ bearer: [] }],
+        querystring: ListMessagesQuery,
+        response: { 200: Messages, ...errorResponses(400, 401, 403, 500) },
+      },
+    },
+    async (request) => {
+      const scope = await messageScopeOf(request)
+      const { page, pageSize, ...filters } = request.query
+      if (filters.q !== undefined && filters.qlang === undefined) {
+        throw new RegistryError('INVALID_INPUT', 'q needs qlang (fr, nl or de).')
+      }
+      const result = await listMessages(pool, scope, filters, {
+        page: page ?? 1,
+        pageSize: pageSize ?? CONTRACT.paging.defaultPageSize,
+      })
+      await recordConsultation(pool, scope).catch((error: unknown) =>
+        request.log.warn({ err: error }, 'could not record the e-Box consultation'),
+      )
+      request.auditDetails = { messageIds: result.items.map((message) => message.messageId) }
+      return result
+    },
+  )
+
+  app.patch(
+    '/ebox/messages',
+    {
+      config: { operation: 'updateMessages' },
+      schema: {
+        tags: ['Messages'],
+        operationId: 'updateMessages',
+        summary: 'Change the visibility of messages or move them to another partition',
+        description:
+          'application/merge-patch+json. All or nothing: 404 when any messageId is not a message of the ' +
+          'e-Box (then nothing changes), 400 for a partition messages cannot be moved to.',
+        security: [{ bearer: [] }],
+        body: MessagesToUpdate,
+        response: {
+          200: Type.Null({ description: 'The messages were updated (no body).' }),
+          ...errorResponses(400, 401, 403, 404, 415, 500),
+        },
+      },
+    },
+    async (request, reply) => {
+      const scope = await messageScopeOf(request)
+      const items = request.body.items
+      request.auditDetails = {
+        messageIds: items.map((item) => item.messageId),
+        changes: items,
+      }
+      await updateMessages(pool, scope, items)
+      // 200 without a body (v2.1); `undefined` is sent as no body at all, not as JSON null.
+      return reply.code(200).send(undefined as unknown as null)
+    },
+  )
+
+  app.get(
+    '/ebox/messages/:messageId',
+    {
+      config: { operation: 'readMessage' },
+      schema: {
+        tags: ['Messages'],
+        operationId: 'getMessage',
+        summary: 'One message of the e-Box',
+        security: [{ bearer: [] }],
+        params: MessageParams,
+        response: { 200: Message, ...errorResponses(400, 401, 403, 404, 500) },
+      },
+    },
+    async (request) => {
+      const scope = await messageScopeOf(request)
+      const message = await getMessage(pool, scope, request.params.messageId)
+      if (!message) throw new RegistryError('NOT_FOUND', 'No such message.')
+      request.auditDetails = {
+        messageId: message.messageId,
+        ...(message.paymentData ? { paymentDataId: message.paymentData.paymentDataId } : {}),
+      }
+      return message
+    },
+  )
+
+  app.get(
+    '/ebox/messages/:messageId/body',
+    {
+      config: { operation: 'readMessage' },
+      schema: {
+        tags: ['Messages'],
+        operationId: 'getMessageBody',
+        summary: 'The body of a message',
+        description: `Reading the body of a message whose body is its main content marks it read. ${OPTIONAL}`,
+        security: [{ bearer: [] }],
+        params: MessageParams,
+        response: { 200: Body, ...errorResponses(400, 401, 403, 404, 500) },
+      },
+    },
+    async (request) => {
+      const scope = await messageScopeOf(request)
+      const { messageId } = request.params
+      const found = await getBody(pool, scope, messageId)
+      if (!found) throw new RegistryError('NOT_FOUND', 'No such message.')
+      if (!found.body) throw new RegistryError('NOT_FOUND', 'The message has no body.')
+      request.auditDetails = { messageId }
+      if (found.isMainContent) await markRead(pool, scope, messageId)
+      return { bodyContent: found.body }
+    },
+  )
+
+  app.get(
+    '/ebox/messages/:messageId/paymentData',
+    {
+      config: { operation: 'readMessage' },
+      schema: {
+        tags: ['Messages'],
+        operationId: 'getPaymentData',
+        summary: 'The payment data of a message',
+        description: OPTIONAL,
+        security: [{ bearer: [] }],
+        params: MessageParams,
+        response: { 200: PaymentData, ...errorResponses(400, 401, 403, 404, 500) },
+      },
+    },
+    async (request) => {
+      const scope = await messageScopeOf(request)
+      const { messageId } = request.params
+      const paymentData = await getPaymentData(pool, scope, messageId)
+      if (paymentData === undefined) throw new RegistryError('NOT_FOUND', 'No such message.')
+      if (paymentData === null) throw new RegistryError('NOT_FOUND', 'The message has no payment data.')
+      request.auditDetails = { messageId, paymentDataId: paymentData.paymentDataId }
+      return paymentData
+    },
+  )
+}

@@ -1,0 +1,163 @@
+import {
+  CONTRACT,
+  MessageType,
+  MessageTypes,
+  PagingQuery,
+  RegistryError,
+  SenderApplication,
+  SenderApplications,
+  SenderOrganization,
+  SenderOrganizations,
+} from '@ebox/contract'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { type TSchema, Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import type { Pool } from '../db/pool.ts'
+import { errorResponses } from '../plugins/errors.ts'
+import {
+  getImage,
+  getMessageType,
+  getSenderApplication,
+  getSenderOrganization,
+  listMessageTypes,
+  listSenderApplications,
+  listSenderOrganizations,
+  type Paging,
+} from '../repositories/reference-data.ts'
+import { sendCacheable } from './consultation-http.ts'
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) })
+const ImageParams = Type.Object({
+  id: Type.String({ maxLength: 200 }),
+  imageId: Type.String({ maxLength: 200 }),
+})
+
+interface Resource {
+  /** Path segment and OpenAPI names. */
+  collection: 'messageTypes' | 'senderApplications' | 'senderOrganizations'
+  singular: string
+  item: TSchema
+  list: TSchema
+  read: (pool: Pool, id: string) => Promise<object | undefined>
+  page: (pool: Pool, paging: Paging) => Promise<object>
+  images?: 'organization' | 'application'
+}
+
+const RESOURCES: Resource[] = [
+  {
+    collection: 'messageTypes',
+    singular: 'MessageType',
+    item: MessageType,
+    list: MessageTypes,
+    read: getMessageType,
+    page: listMessageTypes,
+  },
+  {
+    collection: 'senderApplications',
+    singular: 'SenderApplication',
+    item: SenderApplication,
+    list: SenderApplications,
+    read: getSenderApplication,
+    page: listSenderApplications,
+    images: 'application',
+  },
+  {
+    collection: 'senderOrganizations',
+    singular: 'SenderOrganization',
+    item: SenderOrganization,
+    list: SenderOrganizations,
+    read: getSenderOrganization,
+    page: listSenderOrganizations,
+    images: 'organization',
+  },
+]
+
+/**
+ * Reference data (§5.4): lists, details and logo content of message types, sender applications and sender
+ * organisations, under every prefix of CONTRACT.referenceDataPrefixes. Every answer is cacheable
+ * (CONTRACT.referenceDataCacheControl) with an ETag, and If-None-Match answers 304.
+ */
+export default async function referenceDataRoutes(instance: FastifyInstance, options: { pool: Pool }) {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>()
+  const { pool } = options
+  const cache = CONTRACT.referenceDataCacheControl
+  const notModified = { description: 'Not modified: the If-None-Match ETag is current.', type: 'null' }
+
+  for (const prefix of CONTRACT.referenceDataPrefixes) {
+    const suffix = prefix === CONTRACT.referenceDataPrefixes[0] ? '' : `_${prefix.slice(1)}`
+    for (const resource of RESOURCES) {
+      const base = `${prefix}/${resource.collection}`
+      app.get(
+        base,
+        {
+          config: { operation: 'referenceData' },
+          schema: {
+            tags: ['ReferenceData'],
+            operationId: `list${resource.singular}s${suffix}`,
+            summary: `List the ${resource.collection}`,
+            security: [{ bearer: [] }],
+            querystring: PagingQuery,
+            response: { 200: resource.list, 304: notModified, ...errorResponses(400, 401, 403, 500) },
+          },
+        },
+        async (request, reply) => {
+          const paging = {
+            page: request.query.page ?? 1,
+            pageSize: request.query.pageSize ?? CONTRACT.paging.defaultPageSize,
+          }
+          return sendCacheable(request, reply, cache, await resource.page(pool, paging))
+        },
+      )
+      app.get(
+        `${base}/:id`,
+        {
+          config: { operation: 'referenceData' },
+          schema: {
+            tags: ['ReferenceData'],
+            operationId: `get${resource.singular}${suffix}`,
+            summary: `One of the ${resource.collection}`,
+            security: [{ bearer: [] }],
+            params: IdParams,
+            response: { 200: resource.item, 304: notModified, ...errorResponses(401, 403, 404, 500) },
+          },
+        },
+        async (request, reply) => {
+          const item = await resource.read(pool, request.params.id)
+          if (!item) throw new RegistryError('NOT_FOUND', `No such ${resource.singular}.`)
+          return sendCacheable(request, reply, cache, item)
+        },
+      )
+      const owner = resource.images
+      if (owner) {
+        app.get(
+          `${base}/:id/images/:imageId/content`,
+          {
+            config: { operation: 'referenceData' },
+            schema: {
+              tags: ['ReferenceData'],
+              operationId: `get${resource.singular}ImageContent${suffix}`,
+              summary: `A logo of one of the ${resource.collection}`,
+              description: 'The implementation of this operation is optional.',
+              security: [{ bearer: [] }],
+              params: ImageParams,
+              response: {
+                200: {
+                  description: 'The image bytes.',
+                  content: { 'image/png': { schema: { type: 'string', format: 'binary' } } },
+                },
+                304: notModified,
+                ...errorResponses(401, 403, 404, 500),
+              },
+            },
+          },
+          async (request, reply) => {
+            const image = await getImage(pool, owner, request.params.id, request.params.imageId)
+            if (!image) throw new RegistryError('NOT_FOUND', 'No such image.')
+            reply.type(image.mediaType)
+            return sendCacheable(request, reply, cache, image.content)
+          },
+        )
+      }
+    }
+  }
+}
