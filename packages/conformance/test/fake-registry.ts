@@ -66,6 +66,7 @@ export const FAULTS = [
   'foreign-detail-readable',
   'statistics-missing',
   'no-cors',
+  'body-missing',
 ] as const
 export type Fault = (typeof FAULTS)[number]
 
@@ -639,7 +640,7 @@ export async function startFakeRegistry(faults: readonly Fault[] = []): Promise<
       const message = findMessage(cbe!, decodeURIComponent(rawId!))
       if (sub === undefined) return sendJson(response, 200, messageJson(message, true))
       if (sub === '/body') {
-        if (!message.body) throw new HttpError(404, 'NOT_FOUND', 'no body')
+        if (!message.body || has('body-missing')) throw new HttpError(404, 'NOT_FOUND', 'no body')
         if (!has('main-does-not-mark-read')) markRead(message)
         return sendJson(response, 200, { bodyContent: message.body })
       }

@@ -187,6 +187,7 @@ const CASES: Array<{ check: string; fault: Fault; profile?: Profile; only?: stri
   { check: 'read.main-marks-read', fault: 'main-does-not-mark-read', profile: 'certification' },
   { check: 'content.digest-size', fault: 'content-corrupt' },
   { check: 'content.headers', fault: 'content-octet-stream' },
+  { check: 'content.body', fault: 'body-missing' },
 ]
 
 /** More faults each caught by a check (and the check they must fail). */

@@ -96,9 +96,16 @@ function tokensOf(issuer: TokenIssuer): Record<Role, TokenSource> {
   }
 }
 
+/** Checks the demo data set cannot exercise in the prod profile (which reads only already read messages). */
+const PROD_SKIPS = new Set(['content.body'])
+
 function problems(report: Report): string {
   return report.checks
-    .filter((check) => check.status !== 'passed')
+    .filter(
+      (check) =>
+        check.status !== 'passed' &&
+        !(report.profile === 'prod' && check.status === 'skipped' && PROD_SKIPS.has(check.id)),
+    )
     .map(
       (check) =>
         `${check.id}: ${check.status}: ${check.message}\n  ${JSON.stringify(check.evidence.at(-1) ?? {})}`,

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
-import { Attachment, Attachments, type Message, Message as MessageSchema } from '@ebox/contract'
+import { Attachment, Attachments, Body, type Message, Message as MessageSchema } from '@ebox/contract'
 import { allMessages, attachmentPath, mainAttachment, messageDetails, messagePath } from '../data.ts'
 import { type CheckContext, defineCheck } from '../framework.ts'
 import type { Exchange } from '../http.ts'
@@ -224,6 +224,34 @@ export const messageChecks = [
       }
       for (const { message, attachment } of targets)
         await expectContentMatches(ctx, 'consultation', message.messageId, attachment)
+      if (ctx.profile === 'certification') ctx.dataChanged()
+    },
+  }),
+  defineCheck({
+    id: 'content.body',
+    title: 'The body of a message whose main content is its body answers { bodyContent } in nl, fr and de',
+    rule: '§5.2 (GET /ebox/messages/{id}/body); §6.3 (isBodyMainContent); §6.1',
+    // Reading a body that is the main content marks the message read: late, and in prod only read messages.
+    phase: 'write',
+    async run(ctx: CheckContext) {
+      const { items } = await allMessages(ctx)
+      const targets = items
+        .filter(
+          (message) => message.isBodyMainContent && (message.readStatus || ctx.profile === 'certification'),
+        )
+        .slice(0, 3)
+      if (targets.length === 0) {
+        ctx.skip(
+          ctx.profile === 'prod'
+            ? 'no already read message whose main content is its body'
+            : 'no message whose main content is its body',
+        )
+      }
+      for (const message of targets) {
+        const exchange = await ctx.get('consultation', `${messagePath(message.messageId)}/body`)
+        ctx.expectStatus(exchange, 200, `the body of message ${message.messageId}`)
+        ctx.expectJson(exchange, Body, `the body of message ${message.messageId}`)
+      }
       if (ctx.profile === 'certification') ctx.dataChanged()
     },
   }),
