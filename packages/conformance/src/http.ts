@@ -20,6 +20,20 @@ const EVIDENCE_HEADERS = [
   'x-correlation-id',
 ]
 
+const MAX_ATTEMPTS = 4
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Retry-After (seconds or an HTTP date) in milliseconds, between 0.5 and 30 s. */
+export function retryAfterMs(value: string | null, now = Date.now()): number {
+  let ms = 1000
+  if (value && /^\d+$/.test(value.trim())) ms = Number(value.trim()) * 1000
+  else if (value && !Number.isNaN(Date.parse(value))) ms = Date.parse(value) - now
+  return Math.min(30_000, Math.max(500, ms))
+}
+
 export interface Exchange {
   method: string
   url: string
@@ -117,19 +131,24 @@ export class RegistryClient {
     const started = performance.now()
     let response: Response
     let body: Buffer
-    try {
-      response = await this.doFetch(url, {
-        method,
-        headers,
-        body: options.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-      })
-      body = Buffer.from(await response.arrayBuffer())
-    } catch (error) {
-      const reason =
-        error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : error
-      throw new HttpFailure(method, url, `${method} ${url} failed: ${String(reason)}`, { cause: error })
+    for (let attempt = 1; ; attempt++) {
+      try {
+        response = await this.doFetch(url, {
+          method,
+          headers,
+          body: options.body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+        })
+        body = Buffer.from(await response.arrayBuffer())
+      } catch (error) {
+        const reason =
+          error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : error
+        throw new HttpFailure(method, url, `${method} ${url} failed: ${String(reason)}`, { cause: error })
+      }
+      // Rate limited: wait as told (at most 30 s) and try again, like a polite client; the limit is not under test.
+      if (response.status !== 429 || attempt >= MAX_ATTEMPTS) break
+      await sleep(retryAfterMs(response.headers.get('retry-after')))
     }
     const durationMs = Math.round(performance.now() - started)
     let json: unknown

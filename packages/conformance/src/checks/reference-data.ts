@@ -24,7 +24,7 @@ export function cacheControlProblem(value: string | null): string | undefined {
     return `Cache-Control "${value}" forbids caching`
   }
   const maxAge = directives
-    .map((directive) => /^(?:s-)?max-age=(\d+)$/.exec(directive)?.[1])
+    .map((directive) => /^(?:max-age|s-maxage)=(\d+)$/.exec(directive)?.[1])
     .find((seconds) => seconds !== undefined)
   if (maxAge === undefined) return `Cache-Control "${value}" has no max-age`
   if (Number(maxAge) < ONE_DAY_SECONDS)
