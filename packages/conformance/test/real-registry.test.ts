@@ -3,7 +3,7 @@
  * the local token issuer, a real port), in both token verifier modes and both profiles.
  */
 import { generateKeyPairSync } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -27,10 +27,8 @@ import type { Profile, Report, Role } from '../src/types.ts'
 const AUDIENCE = 'https://registry.conformance.example'
 const DP_CLIENT_ID = 'ebox-dp-conformance'
 
-const introspectionAvailable = existsSync(
-  new URL('../../../apps/registry/src/auth/introspection-verifier.ts', import.meta.url),
-)
-const MODES = introspectionAvailable ? (['jwt', 'introspection'] as const) : (['jwt'] as const)
+/** Both token verifiers of the registry: local JWT checks against the JWKS, and RFC 7662 introspection. */
+const MODES = ['jwt', 'introspection'] as const
 
 interface RunningRegistry {
   baseUrl: string
