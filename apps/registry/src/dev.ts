@@ -7,14 +7,17 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SCOPES } from '@ebox/contract'
+import { DEMO } from '@ebox/demo-data'
 import { startEmbeddedPostgres } from '@ebox/dev-postgres'
 import { createClientCredentials, INTROSPECT_SCOPE, startTokenIssuer } from '@ebox/token-issuer'
 import { exportPKCS8 } from 'jose'
 import { loadConfig } from './config.ts'
 import { migrateUp } from './db/migrate.ts'
+import { createPool } from './db/pool.ts'
+import { demoEboxIsEmpty, seedDemoDataSet } from './demo/seed.ts'
 import { serve } from './server.ts'
 
-const DEMO_ENTERPRISE = '0406798006'
+const DEMO_ENTERPRISE = DEMO.enterprise
 const DP_CLIENT_ID = 'ebox-dp-quickstart'
 const repositoryRoot = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -32,6 +35,7 @@ async function main() {
     process.once('exit', () => void postgres.stop())
   }
   await migrateUp(databaseUrl)
+  await seedWhenEmpty(databaseUrl)
 
   const audience = process.env.OAUTH_AUDIENCE ?? 'ebox-document-provider'
   const issuer = await startTokenIssuer({ port: Number(process.env.ISSUER_PORT ?? 9400), audience })
@@ -67,7 +71,24 @@ Token for e-Box ${DEMO_ENTERPRISE} (12 h):
 
 export TOKEN=${token}
 curl -s -H "Authorization: Bearer $TOKEN" ${base}/ebox/messages
+curl -s -H "Authorization: Bearer $TOKEN" ${base}/ebox/messages/${DEMO.messages.mainPdf}
+curl -s -H "Authorization: Bearer $TOKEN" -o demo.pdf ${base}/ebox/messages/${DEMO.messages.mainPdf}/attachments/${DEMO.mainAttachmentId}/content
 `)
+}
+
+/** Loads the demo data set when the demo e-Box is empty (first start, or after someone emptied it). */
+async function seedWhenEmpty(databaseUrl: string) {
+  const pool = createPool({ connectionString: databaseUrl, max: 2, statementTimeoutMs: 60_000 })
+  try {
+    if (await demoEboxIsEmpty(pool)) {
+      const set = await seedDemoDataSet(pool)
+      console.log(
+        `loaded the demo data set (${set.messages.length} messages; restore it with: pnpm --filter @ebox/registry registry seed demo)`,
+      )
+    }
+  } finally {
+    await pool.end()
+  }
 }
 
 function gitCommit(): string {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { auditCommand } from './audit/cli.ts'
+import { refdataCommand } from './cli/refdata.ts'
+import { seedCommand } from './cli/seed.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { migrateUp } from './db/migrate.ts'
 import { serve } from './server.ts'
@@ -21,6 +23,14 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   /** `registry audit verify` | `registry audit export --from DATE --to DATE [--out FILE]` */
   async audit(args) {
     process.exitCode = await auditCommand(args)
+  },
+  /** `registry seed demo`: loads (or restores) the demo data set. */
+  async seed(args) {
+    process.exitCode = await seedCommand(args)
+  },
+  /** `registry refdata import FILE.json`: creates or replaces reference data; an invalid file changes nothing. */
+  async refdata(args) {
+    process.exitCode = await refdataCommand(args)
   },
 }
 

@@ -27,6 +27,12 @@ export const CONTRACT = {
   generalPartition: 'GENERAL',
   /** Paths of the v3 operations whose names are not established. */
   paths: { statistics: '/ebox/statistics', summary: '/ebox' },
+  /** At most one write of eboxes.last_consultation_at per e-Box and process in this many seconds. */
+  consultationRecordIntervalSeconds: 3600,
+  /** Media types PATCH /ebox/messages accepts (RFC 7396 merge patch; plain JSON for lenient clients). */
+  updateMediaTypes: ['application/merge-patch+json', 'application/json'] as const,
+  /** POST /certification/resetDataSet rewrites the demo e-Boxes: refused (403) in these environments. */
+  resetDataSetRefusedIn: ['production'] as const,
 } as const
 
 export type Language = (typeof CONTRACT.languages)[number]

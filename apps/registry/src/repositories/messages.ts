@@ -1,5 +1,6 @@
 import {
   type Attachment,
+  attachmentContentHref,
   CONTRACT,
   escapeLike,
   fillTranslations,
@@ -104,11 +105,6 @@ interface AttachmentRow {
   digest: string
   signed: boolean
   content_id: string
-}
-
-/** Where an attachment's bytes are served, relative to the service root (docs/contract-decisions.md). */
-export function attachmentContentHref(messageId: string, attachmentId: string): string {
-  return `/ebox/messages/${messageId}/attachments/${encodeURIComponent(attachmentId)}/content`
 }
 
 function attachmentOf(row: AttachmentRow): Attachment {
@@ -218,7 +214,7 @@ export interface MessageFilters {
 const SEARCH_COLUMN: Record<Language, string> = { nl: 'search_nl', fr: 'search_fr', de: 'search_de' }
 
 /** The WHERE conditions of the list filters (§5.1), ANDed; empty when the caller gave none. */
-function filterConditions(params: Params, filters: MessageFilters): string[] {
+function filterConditions(params: Params, scope: MessageScope, filters: MessageFilters): string[] {
   const conditions: string[] = []
   const zone = () => params.add(CONTRACT.filterTimeZone)
   // A calendar day D in Brussels starts at D 00:00 local time: After = on or after it, Before = before it.
@@ -243,8 +239,12 @@ function filterConditions(params: Params, filters: MessageFilters): string[] {
   if (filters.senderApplicationId !== undefined) {
     conditions.push(`m.sender_application_id = ${params.add(filters.senderApplicationId)}`)
   }
-  if (filters.partitionId !== undefined)
-    conditions.push(`m.partition_id = ${params.add(filters.partitionId)}`)
+  if (filters.partitionId !== undefined) {
+    // Citizen e-Boxes have no partitions (§1): a partition filter finds nothing there.
+    conditions.push(
+      scope.ebox.eboxType === 'citizen' ? 'false' : `m.partition_id = ${params.add(filters.partitionId)}`,
+    )
+  }
   if (filters.q !== undefined && filters.qlang !== undefined) {
     // Substring of the normalised text of one language: the message's own fields (subject, business data
     // values, forTheAttentionOf), or the names/descriptions of its message type, application, organisation.
@@ -300,7 +300,7 @@ export async function listMessages(
   page: Page,
 ): Promise<{ items: Message[]; totalItems: number }> {
   const params = new Params()
-  const filtered = filterConditions(params, filters)
+  const filtered = filterConditions(params, scope, filters)
   const where = [scopeCondition(params, scope), ...filtered, ...defaultConditions(filters)].join(' AND ')
   const limit = params.add(page.pageSize)
   const offset = params.add((page.page - 1) * page.pageSize)
@@ -551,7 +551,7 @@ async function knownPartitions(client: pg.PoolClient, enterpriseNumber: string):
 }
 
 /** Upsert of eboxes.last_consultation_at, at most once an hour per e-Box and process (publication reads it). */
-const CONSULTATION_WRITE_INTERVAL_MS = 3_600_000
+const CONSULTATION_WRITE_INTERVAL_MS = CONTRACT.consultationRecordIntervalSeconds * 1000
 const lastConsultationWrite = new Map<string, number>()
 
 export async function recordConsultation(

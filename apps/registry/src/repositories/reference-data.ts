@@ -1,5 +1,6 @@
 import {
   fillTranslations,
+  imageContentHref,
   isValidEnterpriseNumber,
   type MessageType,
   type PartialTranslatedString,
@@ -29,12 +30,6 @@ export interface Paging {
   pageSize: number
 }
 
-/** Where a reference-data image's bytes are served, relative to the service root (docs/contract-decisions.md). */
-export function imageHref(owner: ImageOwner, ownerId: string, imageId: string): string {
-  const collection = owner === 'organization' ? 'senderOrganizations' : 'senderApplications'
-  return `/referenceData/${collection}/${encodeURIComponent(ownerId)}/images/${encodeURIComponent(imageId)}/content`
-}
-
 const optionalTexts = (value: Texts | undefined) => (value ? fillTranslations(value) : undefined)
 const optionalContact = (value: Contact | null) =>
   value && Object.keys(value).length > 0 ? value : undefined
@@ -56,7 +51,11 @@ function images(owner: ImageOwner, ownerId: string, rows: ImageRow[]): ImageOut[
     imageId: row.image_id,
     size: row.size_bytes / 1024,
     mediaType: row.media_type,
-    contentHref: imageHref(owner, ownerId, row.image_id),
+    contentHref: imageContentHref(
+      owner === 'organization' ? 'senderOrganizations' : 'senderApplications',
+      ownerId,
+      row.image_id,
+    ),
     ...(row.language ? { language: row.language } : {}),
   }))
 }

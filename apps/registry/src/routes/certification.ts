@@ -55,7 +55,7 @@ export default async function certificationRoutes(app: FastifyInstance, options:
       },
     },
     async (request, reply) => {
-      if (options.environment === 'production') {
+      if ((CONTRACT.resetDataSetRefusedIn as readonly string[]).includes(options.environment)) {
         throw new RegistryError('FORBIDDEN', 'The certification data set cannot be reset in production.')
       }
       const set = await seedDemoDataSet(options.pool)

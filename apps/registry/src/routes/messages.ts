@@ -39,11 +39,10 @@ export default async function messageRoutes(instance: FastifyInstance, options: 
     reply.header('cache-control', CONTRACT.privateCacheControl)
   })
   // PATCH bodies are JSON Merge Patch documents (RFC 7396); plain JSON is accepted as well.
-  app.addContentTypeParser(
-    'application/merge-patch+json',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  )
+  for (const mediaType of CONTRACT.updateMediaTypes) {
+    if (mediaType === 'application/json') continue
+    app.addContentTypeParser(mediaType, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  }
 
   app.get(
     '/ebox/messages',
