@@ -2,11 +2,9 @@ import {
   CONTRACT,
   type EboxIdentity,
   fillTranslations,
-  type Language,
   type MessageToPublish,
-  normaliseForSearch,
+  messageSearchText,
   type PaymentData,
-  SEARCH_FIELD_SEPARATOR,
   type TranslatedString,
 } from '@ebox/contract'
 import type pg from 'pg'
@@ -112,7 +110,12 @@ export async function insertMessage(
   client: pg.PoolClient,
   message: MessageToInsert,
 ): Promise<InsertedMessage | undefined> {
-  const search = messageSearchText(message)
+  // The one search-text builder of every write path (publication, demo seed): @ebox/contract search.ts.
+  const search = messageSearchText({
+    subject: message.subject,
+    businessDataList: message.businessData,
+    forTheAttentionOf: message.forTheAttentionOf,
+  })
   const { rows } = await client.query<{ published_at: Date; expires_at: Date }>(
     `WITH clock AS (SELECT date_trunc('second', clock_timestamp()) AS at)
      INSERT INTO messages (message_id, recipient_type, recipient_id, partition_id, sender_enterprise_number,
@@ -207,28 +210,6 @@ export async function recipientHasConsulted(
     [recipient.eboxType, recipient.id],
   )
   return rows[0]?.consulted ?? false
-}
-
-/**
- * The stored search text of a message, one per language (§5.1): subject, every business data value and the
- * forTheAttentionOf ssin and label, normalised, fields separated so a match never spans two of them. Reference
- * data names are searched in their own tables.
- */
-export function messageSearchText(
-  message: Pick<MessageToInsert, 'subject' | 'businessData' | 'forTheAttentionOf'>,
-): Record<Language, string> {
-  const text = (lang: Language) =>
-    normaliseForSearch(
-      [
-        message.subject[lang],
-        ...message.businessData.flatMap((item) => item.values.map((value) => value[lang])),
-        message.forTheAttentionOf?.ssin,
-        message.forTheAttentionOf?.label,
-      ]
-        .filter((field): field is string => typeof field === 'string' && field.length > 0)
-        .join(SEARCH_FIELD_SEPARATOR),
-    )
-  return { nl: text('nl'), fr: text('fr'), de: text('de') }
 }
 
 /** The stored form of the sender's business data: keys with every value filled in all three languages. */
