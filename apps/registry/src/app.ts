@@ -10,7 +10,7 @@ import auditPlugin from './plugins/audit.ts'
 import auditContext from './plugins/audit-context.ts'
 import authPlugin from './plugins/auth.ts'
 import errorsPlugin from './plugins/errors.ts'
-import hardeningPlugin from './plugins/hardening.ts'
+import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
@@ -49,6 +49,7 @@ export async function buildApp({ config, pool, verifier, partitionService, logge
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     http: { maxHeaderSize: config.http.maxHeaderBytes },
+    frameworkErrors: frameworkErrors(config.environment),
     // X-Forwarded-For is believed for exactly TRUST_PROXY_HOPS proxies (the client IP keys rate limits).
     trustProxy: (_address: string, hop: number) => hop < config.http.trustProxyHops,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },

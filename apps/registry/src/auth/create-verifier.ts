@@ -17,6 +17,7 @@ export function createVerifier(oauth: OAuthConfig): TokenVerifier {
         clockToleranceSeconds: oauth.clockToleranceSeconds,
         requireAccessTokenType: oauth.requireAccessTokenType,
         jwksCooldownMs: oauth.jwksCooldownSeconds * 1000,
+        jwksTimeoutMs: oauth.introspectionTimeoutMs,
       })
     case 'introspection': {
       const client = required(oauth.client, 'OAUTH_CLIENT_ID')

@@ -1,8 +1,9 @@
-import { RegistryError } from '@ebox/contract'
+import { randomUUID } from 'node:crypto'
+import { type DeploymentEnvironment, RegistryError, toStatusMessage } from '@ebox/contract'
 import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { HttpConfig } from '../config.ts'
 
@@ -114,4 +115,17 @@ function clientKey(request: FastifyRequest): string {
   const principal = request.principal
   if (!principal) return 'anonymous'
   return principal.clientId !== 'unknown' ? principal.clientId : `token:${principal.tokenHash.slice(0, 32)}`
+}
+
+/**
+ * Errors the router raises before any route or hook runs (a malformed percent-encoding, a path parameter over
+ * `maxParamLength`): Fastify would answer them with its own body echoing the whole path. Answer with a
+ * StatusMessage that names nothing of the request instead. Pass as the `frameworkErrors` server option.
+ */
+export function frameworkErrors(environment: DeploymentEnvironment): FastifyServerOptions['frameworkErrors'] {
+  return (error: Error & { statusCode?: number }, _request: FastifyRequest, reply: FastifyReply) => {
+    const status = error.statusCode === 414 ? 414 : 400
+    const body = toStatusMessage(randomUUID(), 'INVALID_INPUT', environment, 'The request URL is not valid.')
+    reply.code(status).type('application/json; charset=utf-8').send(body)
+  }
 }

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /**
@@ -10,16 +10,29 @@ export interface CountingProxy {
   readonly url: string
   count(): number
   reset(): void
+  /** `down`: connections are destroyed unanswered; `slow`: answers after `delayMs`. */
+  setBehaviour(behaviour: 'normal' | 'down' | 'slow', delayMs?: number): void
   close(): Promise<void>
 }
 
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const targetUrl = new URL(target)
   let requests = 0
-  const server = createServer(async (req, res) => {
+  let behaviour: 'normal' | 'down' | 'slow' = 'normal'
+  let delayMs = 0
+  const server = createServer((req, res) => {
+    void forward(req, res).catch(() => req.socket.destroy())
+  })
+  async function forward(req: IncomingMessage, res: ServerResponse) {
     requests += 1
+    if (behaviour === 'down') {
+      req.socket.destroy()
+      return
+    }
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
+    if (behaviour === 'slow') await new Promise((resolve) => setTimeout(resolve, delayMs))
+    if (req.socket.destroyed) return
     const headers: Record<string, string> = {}
     for (const [name, value] of Object.entries(req.headers)) {
       if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name))
@@ -37,7 +50,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     } catch {
       req.socket.destroy()
     }
-  })
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   const url = new URL(target)
@@ -47,6 +60,10 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     count: () => requests,
     reset: () => {
       requests = 0
+    },
+    setBehaviour(next, nextDelayMs = 5000) {
+      behaviour = next
+      delayMs = nextDelayMs
     },
     async close() {
       await new Promise<void>((resolve) => {
