@@ -1,0 +1,84 @@
+/**
+ * Loaded into the registry process under benchmark (`node --import …/capture-preload.ts`): records the SQL the
+ * service runs while the harness asks for it, so that the database ceiling replays exactly the statements of a
+ * request. Between captures the patched `query` costs one boolean test.
+ *
+ * Control (loopback, port BENCH_CONTROL_PORT): POST /capture/start, POST /capture/stop → captured statements.
+ */
+import { createServer } from 'node:http'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type CapturedStatement, encodeValue } from './captured.ts'
+
+const registryPackage = join(
+  fileURLToPath(new URL('../../..', import.meta.url)),
+  'apps/registry/package.json',
+)
+// The very module instance the registry loads (pnpm links one copy of pg 8.23.1).
+const pg = createRequire(registryPackage)('pg') as typeof import('pg')
+
+let capturing = false
+let captured: CapturedStatement[] = []
+const started = process.hrtime.bigint()
+const now = () => Number(process.hrtime.bigint() - started) / 1e6
+
+type QueryFn = (this: unknown, ...args: unknown[]) => unknown
+const prototype = pg.Client.prototype as unknown as { query: QueryFn }
+const original = prototype.query
+
+prototype.query = function patchedQuery(this: unknown, ...args: unknown[]) {
+  if (!capturing) return original.apply(this, args)
+  const [first, second] = args
+  const config =
+    typeof first === 'string'
+      ? { text: first }
+      : (first as { text?: string; name?: string; values?: unknown[]; submit?: unknown })
+  if (typeof config?.text !== 'string' || typeof config.submit === 'function')
+    return original.apply(this, args)
+  const values = (Array.isArray(second) ? second : config.values) ?? []
+  const statement: CapturedStatement = {
+    text: config.text,
+    ...(config.name ? { name: config.name } : {}),
+    values: values.map(encodeValue),
+    startedAt: now(),
+    endedAt: Number.NaN,
+  }
+  captured.push(statement)
+  const ended = () => {
+    statement.endedAt = now()
+  }
+  // Callback form (pg.Pool.query uses it): wrap the callback to see when the statement ends.
+  const callbackAt = args.findIndex((arg) => typeof arg === 'function')
+  if (callbackAt >= 0) {
+    const callback = args[callbackAt] as (...results: unknown[]) => unknown
+    args[callbackAt] = (...results: unknown[]) => {
+      ended()
+      return callback(...results)
+    }
+  }
+  const result = original.apply(this, args)
+  if (result && typeof (result as Promise<unknown>).then === 'function') {
+    ;(result as Promise<unknown>).then(ended, ended)
+  }
+  return result
+}
+
+const port = Number(process.env.BENCH_CONTROL_PORT)
+if (port > 0) {
+  const server = createServer((request, response) => {
+    if (request.method === 'POST' && request.url === '/capture/start') {
+      captured = []
+      capturing = true
+      response.writeHead(204).end()
+    } else if (request.method === 'POST' && request.url === '/capture/stop') {
+      capturing = false
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(captured))
+      captured = []
+    } else {
+      response.writeHead(404).end()
+    }
+  })
+  server.listen(port, '127.0.0.1')
+  server.unref()
+}

@@ -1,0 +1,189 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { SCOPES } from '@ebox/contract'
+import { freePort } from '@ebox/dev-postgres'
+import { createClientCredentials, INTROSPECT_SCOPE, type TokenIssuer } from '@ebox/token-issuer'
+import { exportPKCS8 } from 'jose'
+import { repositoryRoot } from '../database.ts'
+import type { CapturedStatement } from './captured.ts'
+
+export type OAuthMode = 'jwt' | 'introspection'
+export const AUDIENCE = 'https://registry.bench.example'
+const DP_CLIENT_ID = 'ebox-dp-bench'
+
+/** A process of ours under measurement: its pid (for /proc) and how to stop it. */
+export interface MeasuredProcess {
+  pid: number
+  url: string
+  stop(): Promise<void>
+}
+
+/** Resident set size of a process now and its peak since the last `resetPeak` (Linux /proc). */
+export async function memoryOf(pid: number): Promise<{ rssBytes: number; peakBytes: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024
+  return { rssBytes: kb('VmRSS'), peakBytes: kb('VmHWM') }
+}
+
+/** Resets VmHWM to the current RSS (writing 5 to clear_refs), so the next peak is the scenario's own. */
+export async function resetPeak(pid: number): Promise<void> {
+  await writeFile(`/proc/${pid}/clear_refs`, '5').catch(() => {})
+}
+
+/** Spawns `node <args>` and waits for `ready()`; the child's output goes to `logFile`. */
+export async function spawnNode(
+  args: string[],
+  options: {
+    env: Record<string, string>
+    logFile: string
+    ready: () => Promise<boolean>
+    stdout?: 'log' | 'ignore'
+  },
+): Promise<ChildProcess> {
+  const log = createWriteStream(options.logFile, { flags: 'a' })
+  const child = spawn(process.execPath, args, {
+    cwd: repositoryRoot,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', options.stdout === 'log' ? 'pipe' : 'ignore', 'pipe'],
+  })
+  child.stdout?.pipe(log)
+  child.stderr?.pipe(log)
+  let exited: number | null | undefined
+  child.once('exit', (code) => {
+    exited = code
+  })
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    if (exited !== undefined)
+      throw new Error(`${args.join(' ')} exited with ${exited}; see ${options.logFile}`)
+    if (await options.ready().catch(() => false)) return child
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`${args.join(' ')} did not become ready; see ${options.logFile}`)
+}
+
+export function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.kill('SIGTERM')
+  })
+}
+
+export interface RegistryProcess extends MeasuredProcess {
+  mode: OAuthMode
+  /** Records the SQL the service runs during `work`. */
+  captureSql(work: () => Promise<void>): Promise<CapturedStatement[]>
+}
+
+/**
+ * The registry as production runs it, in a process of its own: `registry serve` from the sources (tsx), JSON logs
+ * at info level (to /dev/null), rate limits lifted, the audit trail on. `mode` picks the token verifier; in
+ * introspection mode the registry's own client is registered at the local issuer.
+ */
+export async function startRegistry(options: {
+  databaseUrl: string
+  issuer: TokenIssuer
+  mode: OAuthMode
+  logDir: string
+  poolMax?: number
+}): Promise<RegistryProcess> {
+  const port = await freePort()
+  const controlPort = await freePort()
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    DATABASE_URL: options.databaseUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    METRICS_PORT: String(await freePort()),
+    EBOX_ENVIRONMENT: 'simulation',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    DB_POOL_MAX: String(options.poolMax ?? 10),
+    OAUTH_MODE: options.mode,
+    OAUTH_ISSUER: options.issuer.issuer,
+    OAUTH_AUDIENCE: AUDIENCE,
+    OAUTH_JWKS_URL: options.issuer.jwksUrl,
+    // Limits stay on (their cost is real) but far above what one client on loopback can send.
+    RATE_LIMIT_WINDOW_SECONDS: '1',
+    RATE_LIMIT_PER_IP: '1000000',
+    RATE_LIMIT_PER_CLIENT: '1000000',
+    PUBLICATION_MAX_FILE_BYTES: String(200 * 1024 * 1024),
+    BENCH_CONTROL_PORT: String(controlPort),
+  }
+  if (options.mode === 'introspection') {
+    const client = await createClientCredentials(DP_CLIENT_ID)
+    await options.issuer.registerClient(DP_CLIENT_ID, client.publicJwk, { scopes: [INTROSPECT_SCOPE] })
+    Object.assign(env, {
+      OAUTH_TOKEN_URL: options.issuer.tokenUrl,
+      OAUTH_INTROSPECTION_URL: options.issuer.introspectionUrl,
+      OAUTH_CLIENT_ID: DP_CLIENT_ID,
+      OAUTH_CLIENT_KEY: await exportPKCS8(client.privateKey),
+      INTROSPECTION_CACHE_SECONDS: '60',
+    })
+  }
+  const url = `http://127.0.0.1:${port}`
+  const child = await spawnNode(
+    [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      '--import',
+      join(repositoryRoot, 'bench/src/service/capture-preload.ts'),
+      join(repositoryRoot, 'apps/registry/src/main.ts'),
+      'serve',
+    ],
+    {
+      env,
+      logFile: join(options.logDir, `registry-${options.mode}.log`),
+      ready: async () => (await fetch(`${url}/health/ready`)).status === 200,
+    },
+  )
+  const control = `http://127.0.0.1:${controlPort}`
+  return {
+    mode: options.mode,
+    pid: child.pid!,
+    url,
+    async captureSql(work) {
+      await fetch(`${control}/capture/start`, { method: 'POST' })
+      try {
+        await work()
+      } finally {
+        // Statements still in flight when the response left (none expected) are caught by the short pause.
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      return (await (
+        await fetch(`${control}/capture/stop`, { method: 'POST' })
+      ).json()) as CapturedStatement[]
+    },
+    stop: () => stopChild(child),
+  }
+}
+
+/** Tokens as production callers hold them: the enterprise's consumer application and a publishing sender. */
+export async function benchTokens(
+  issuer: TokenIssuer,
+  dataset: { bigEbox: string; publicationSenderOrganizationId: string },
+) {
+  return {
+    consumer: await issuer.mint({
+      scopes: [SCOPES.documentConsumer, SCOPES.referenceData],
+      cbe: dataset.bigEbox,
+      clientId: 'bench-portal',
+      expiresIn: 6 * 3600,
+    }),
+    publisher: await issuer.mint({
+      scopes: [SCOPES.publicationSender],
+      cbe: dataset.publicationSenderOrganizationId,
+      clientId: 'bench-sender',
+      expiresIn: 6 * 3600,
+    }),
+  }
+}
