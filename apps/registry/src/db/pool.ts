@@ -27,21 +27,33 @@ export function createPool(options: PoolOptions): pg.Pool {
   return pool
 }
 
-/** Runs `work` in a transaction on one client; rolls back on any error. */
+/**
+ * Runs `work` in a transaction on one client; rolls back on any error. A checked-out client has no error
+ * listener of the pool's: a connection lost while `work` waits (an upload streaming in, a remote call; e.g.
+ * idle_in_transaction_session_timeout) would be an uncaught 'error' and end the process. One is kept here while
+ * the client is ours; such a loss is what the call rejects with, and the broken client leaves the pool.
+ */
 export async function inTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect()
+  let lost: Error | undefined
+  const onError = (error: Error) => {
+    lost ??= error
+  }
+  client.on('error', onError)
   try {
     await client.query('BEGIN')
     const result = await work(client)
     await client.query('COMMIT')
     return result
   } catch (error) {
+    const failure = lost ?? error
     await client.query('ROLLBACK').catch(() => {})
-    throw error
+    throw failure
   } finally {
-    client.release()
+    client.release(lost)
+    client.removeListener('error', onError)
   }
 }

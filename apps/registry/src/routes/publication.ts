@@ -637,6 +637,9 @@ function mediaTypeOf(partName: string, raw: string | undefined): string {
   return mediaType
 }
 
+/** PostgreSQL ended a transaction left idle too long: here, a client that stopped sending mid-upload. */
+const IDLE_IN_TRANSACTION_TIMEOUT = '25P03'
+
 const MULTIPART_CODES: Record<string, RegistryError['code']> = {
   FST_REQ_FILE_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_FILES_LIMIT: 'INVALID_INPUT',
@@ -660,6 +663,13 @@ const MULTIPART_MESSAGES: Record<string, string> = {
  * a malformed body.
  */
 function asRegistryError(error: unknown, fromParser = false): unknown {
+  if (error instanceof pg.DatabaseError && error.code === IDLE_IN_TRANSACTION_TIMEOUT) {
+    return new RegistryError(
+      'INVALID_INPUT',
+      'The upload paused longer than the service waits for data; send the body without long pauses.',
+      { cause: error },
+    )
+  }
   if (error instanceof RegistryError || error instanceof pg.DatabaseError) return error
   const code = (error as { code?: unknown })?.code
   if (typeof code === 'string' && code in MULTIPART_CODES) {
