@@ -40,6 +40,12 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 -- Scheduler -------------------------------------------------------------------------------------------------
+-- Calendar days in Belgian local time: t + 15 days keeps the wall-clock time across a daylight-saving change.
+CREATE FUNCTION brussels_add_days(t timestamptz, days integer) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT ((t AT TIME ZONE 'Europe/Brussels') + make_interval(days => days)) AT TIME ZONE 'Europe/Brussels'
+$$;
+
 -- Unread messages of enterprise e-Boxes by publication (reminders) and by expiry (expiration alerts). Reading
 -- a message takes it out of both indexes.
 CREATE INDEX messages_unread_by_publication ON messages (published_at)
@@ -173,6 +179,7 @@ DROP FUNCTION audit_ensure_year(integer);
 DROP TABLE audit_chain_head, audit_records;
 DROP FUNCTION audit_head_forward_only(), audit_refuse_change();
 DROP TABLE scheduler_state;
+DROP FUNCTION brussels_add_days(timestamptz, integer);
 DROP INDEX messages_unread_by_publication, messages_unread_by_expiry;
 DROP FUNCTION ees_event_payload(messages, text, uuid), ees_datetime(timestamptz);
 DROP INDEX outbox_events_pending_age, outbox_events_dead;

@@ -170,7 +170,7 @@ export class Reader {
   }
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 const SIGNING_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA']
 
 export function loadConfig(env: Env = process.env): Config {
@@ -274,7 +274,7 @@ function readOAuth(
 }
 
 /** OAUTH_CLIENT_ID with its RSA private key: OAUTH_CLIENT_KEY (PEM) or OAUTH_CLIENT_KEY_FILE (path to a PEM). */
-function readClient(read: Reader, env: Env, needed: boolean): OAuthConfig['client'] {
+export function readClient(read: Reader, env: Env, needed: boolean): OAuthConfig['client'] {
   const id = env.OAUTH_CLIENT_ID?.trim()
   let pem = env.OAUTH_CLIENT_KEY?.trim().replace(/\\n/g, '\n')
   const file = env.OAUTH_CLIENT_KEY_FILE?.trim()

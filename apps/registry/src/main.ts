@@ -5,6 +5,8 @@ import { seedCommand } from './cli/seed.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { migrateUp } from './db/migrate.ts'
 import { serve } from './server.ts'
+import { loadWorkerConfig } from './worker/config.ts'
+import { requeueDeadCommand, runWorker } from './worker/worker.ts'
 
 /**
  * One entry point for every process of the image: `registry serve` (default), `registry migrate`.
@@ -31,6 +33,15 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   /** `registry refdata import FILE.json`: creates or replaces reference data; an invalid file changes nothing. */
   async refdata(args) {
     process.exitCode = await refdataCommand(args)
+  },
+  /** `registry worker`: EES delivery and scheduler. `registry worker requeue-dead`: dead letters back to pending. */
+  async worker(args) {
+    if (args[0] === 'requeue-dead') {
+      const url = process.env.DATABASE_URL
+      if (!url) throw new ConfigError(['DATABASE_URL is required'])
+      return requeueDeadCommand(url)
+    }
+    await runWorker(loadWorkerConfig())
   },
 }
 

@@ -1,0 +1,93 @@
+import { type DeploymentEnvironment, ENVIRONMENTS } from '@ebox/contract'
+import { ConfigError, LOG_LEVELS, type OAuthConfig, Reader, readClient } from '../config.ts'
+import { defaultsFor } from '../environment-defaults.ts'
+import type { DeliveryOptions } from './delivery.ts'
+
+/**
+ * EES v2 per environment (federation-duties §2.3). Other environments must set EES_URL (e.g. a stand-in).
+ */
+export const EES_URLS: Partial<Record<DeploymentEnvironment, string>> = {
+  acceptation: 'https://public.int.fedservices.be/EventServices/Ebox/v2/enterprise/document/events',
+  production: 'https://public.fedservices.be/EventServices/Ebox/v2/enterprise/document/events',
+}
+
+/**
+ * What `registry worker` needs — and nothing of the API's (no OAUTH_AUDIENCE, no JWKS): the database, EES, the
+ * DP's own OAuth client for its EES token, the delivery and scheduler tunables, the metrics port. README.md
+ * documents each variable.
+ */
+export interface WorkerConfig {
+  databaseUrl: string
+  environment: DeploymentEnvironment
+  logLevel: (typeof LOG_LEVELS)[number]
+  shutdownGraceMs: number
+  db: { poolMax: number; statementTimeoutMs: number }
+  metrics: { host: string; port: number }
+  ees: { url: string; timeoutMs: number; scope: string | undefined }
+  oauth: { tokenUrl: string; client: NonNullable<OAuthConfig['client']> }
+  delivery: DeliveryOptions
+  /** Batches in flight at once in this process. */
+  concurrency: number
+  /** Pause of an idle delivery loop before it looks for due events again. */
+  pollIntervalMs: number
+  schedulerIntervalMs: number
+}
+
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  const read = new Reader(env)
+  const environment = read.oneOf('EBOX_ENVIRONMENT', ENVIRONMENTS, 'development')
+  const eesDefault = EES_URLS[environment]
+  const eesUrl = read.optionalUrl('EES_URL', eesDefault, true, `in EBOX_ENVIRONMENT=${environment}`)
+  const tokenUrl = read.optionalUrl(
+    'OAUTH_TOKEN_URL',
+    defaultsFor(environment)?.oauthTokenUrl,
+    true,
+    'for the worker’s EES token',
+  )
+  const client = readClient(read, env, false)
+  if (
+    !client &&
+    !env.OAUTH_CLIENT_ID?.trim() &&
+    !env.OAUTH_CLIENT_KEY?.trim() &&
+    !env.OAUTH_CLIENT_KEY_FILE?.trim()
+  ) {
+    read.problems.push('OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required for the worker’s EES token')
+  }
+  const timeoutMs = read.integer('EES_TIMEOUT_MS', 10_000, 100, 120_000)
+  const config = {
+    databaseUrl: read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
+    environment,
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    db: {
+      poolMax: read.integer('DB_POOL_MAX', 10, 1, 200),
+      statementTimeoutMs: read.integer('DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
+    metrics: { host: read.string('HOST', '127.0.0.1'), port: read.integer('METRICS_PORT', 9464, 0, 65535) },
+    ees: { url: eesUrl ?? '', timeoutMs, scope: env.EES_SCOPE?.trim() || undefined },
+    oauth: { tokenUrl: tokenUrl ?? '', client: client ?? { id: '', privateKeyPem: '' } },
+    delivery: {
+      batchSize: read.integer('OUTBOX_BATCH_SIZE', 50, 1, 500),
+      leaseMs: read.integer('OUTBOX_LEASE_MS', 60_000, 1_000, 3_600_000),
+      maxAttempts: read.integer('OUTBOX_MAX_ATTEMPTS', 100, 1, 10_000),
+      backoffBaseMs: read.integer('OUTBOX_BACKOFF_BASE_MS', 1_000, 10, 3_600_000),
+      backoffMaxMs: read.integer('OUTBOX_BACKOFF_MAX_MS', 900_000, 10, 86_400_000),
+    },
+    concurrency: read.integer('WORKER_CONCURRENCY', 4, 1, 64),
+    pollIntervalMs: read.integer('WORKER_POLL_INTERVAL_MS', 1_000, 10, 600_000),
+    schedulerIntervalMs: read.integer('WORKER_SCHEDULER_INTERVAL_MS', 60_000, 100, 86_400_000),
+  } satisfies WorkerConfig
+  if (config.delivery.leaseMs < 2 * timeoutMs) {
+    read.problems.push(`OUTBOX_LEASE_MS must be at least twice EES_TIMEOUT_MS (${2 * timeoutMs})`)
+  }
+  if (config.delivery.backoffMaxMs < config.delivery.backoffBaseMs) {
+    read.problems.push('OUTBOX_BACKOFF_MAX_MS must be at least OUTBOX_BACKOFF_BASE_MS')
+  }
+  if (config.db.poolMax < config.concurrency + 1) {
+    read.problems.push(
+      `DB_POOL_MAX must exceed WORKER_CONCURRENCY (${config.concurrency}) by one for the scheduler`,
+    )
+  }
+  if (read.problems.length > 0) throw new ConfigError(read.problems)
+  return config
+}

@@ -1,0 +1,152 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import closeWithGrace from 'close-with-grace'
+import type pg from 'pg'
+import pino, { type Logger } from 'pino'
+import { createClientCredentialsSource } from '../auth/client-credentials.ts'
+import { createPool } from '../db/pool.ts'
+import { startMetricsServer } from '../plugins/metrics.ts'
+import type { WorkerConfig } from './config.ts'
+import { type DeliveryHooks, type DeliveryOptions, deliverBatch, requeueDead } from './delivery.ts'
+import { createEesClient, type EesClient } from './ees-client.ts'
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts'
+import { ensureAuditPartitions, runScheduler } from './scheduler.ts'
+
+export interface OutboxWorkerOptions {
+  delivery: DeliveryOptions
+  concurrency: number
+  pollIntervalMs: number
+  schedulerIntervalMs: number
+}
+
+export interface OutboxWorkerDeps {
+  pool: pg.Pool
+  ees: EesClient
+  log: Logger
+  metrics: WorkerMetrics
+  /** Default: the system clock. Tests pass one they move. */
+  clock?: () => Date
+  hooks?: DeliveryHooks
+  /** false: deliver only (tests that drive the scheduler themselves). */
+  scheduler?: boolean
+}
+
+export interface OutboxWorker {
+  /** Stops claiming; resolves when the batches in flight are recorded. */
+  stop(): Promise<void>
+}
+
+/**
+ * The worker's loops: `concurrency` delivery loops (each claims a batch, posts it, records the outcome, and
+ * sleeps `pollIntervalMs` only when nothing was due) and one scheduler loop (reminders, expiration alerts, next
+ * year's audit partition). Every replica runs the same loops: claims and the scheduler are safe concurrently.
+ */
+export function startOutboxWorker(options: OutboxWorkerOptions, deps: OutboxWorkerDeps): OutboxWorker {
+  const clock = deps.clock ?? (() => new Date())
+  const stopping = new AbortController()
+  const pause = (ms: number) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => {})
+  const { metrics, log } = deps
+  const hooks: DeliveryHooks = {
+    ...deps.hooks,
+    onPost(size, outcome) {
+      metrics.eesRequests.inc({ outcome })
+      if (outcome === 'failed') metrics.deliveryFailures.inc(size)
+      deps.hooks?.onPost?.(size, outcome)
+    },
+  }
+
+  async function deliveryLoop(slot: number) {
+    let failures = 0
+    while (!stopping.signal.aborted) {
+      try {
+        const report = await deliverBatch(deps.pool, deps.ees, clock, options.delivery, hooks)
+        failures = 0
+        if (report.claimed > 0) {
+          metrics.deadLetters.inc(report.dead)
+          const line = { slot, ...report, errors: report.errors.slice(0, 3) }
+          if (report.dead > 0) log.error(line, 'events dead-lettered after their last attempt')
+          else if (report.errors.length > 0) log.warn(line, 'EES delivery failed; events will be retried')
+          else log.debug(line, 'batch delivered')
+        }
+        if (report.claimed === 0) await pause(options.pollIntervalMs)
+      } catch (error) {
+        failures++
+        metrics.loopErrors.inc({ loop: 'delivery' })
+        log.error({ err: error, slot }, 'delivery round failed')
+        await pause(Math.min(options.pollIntervalMs * 2 ** Math.min(failures, 6), 60_000))
+      }
+    }
+  }
+
+  async function schedulerLoop() {
+    while (!stopping.signal.aborted) {
+      try {
+        const now = clock()
+        await ensureAuditPartitions(deps.pool, now)
+        const run = await runScheduler(deps.pool, now)
+        if (run) {
+          metrics.scheduled.inc({ event_type: 'newDocumentReminder' }, run.reminders)
+          metrics.scheduled.inc({ event_type: 'documentExpirationAlert' }, run.alerts)
+          if (run.reminders + run.alerts > 0) log.info(run, 'scheduled events queued')
+        }
+      } catch (error) {
+        metrics.loopErrors.inc({ loop: 'scheduler' })
+        log.error({ err: error }, 'scheduler round failed')
+      }
+      await pause(options.schedulerIntervalMs)
+    }
+  }
+
+  const loops = Array.from({ length: options.concurrency }, (_, slot) => deliveryLoop(slot))
+  if (deps.scheduler !== false) loops.push(schedulerLoop())
+  const done = Promise.all(loops)
+  return {
+    async stop() {
+      stopping.abort()
+      await done
+    },
+  }
+}
+
+/** `registry worker`: the worker process, with its metrics server and graceful shutdown. */
+export async function runWorker(config: WorkerConfig): Promise<void> {
+  const log = pino({ level: config.logLevel, base: { process: 'worker' } })
+  const pool = createPool({
+    connectionString: config.databaseUrl,
+    max: config.db.poolMax,
+    statementTimeoutMs: config.db.statementTimeoutMs,
+    applicationName: 'ebox-worker',
+    onError: (error) => log.error({ err: error }, 'idle database client failed'),
+  })
+  const metrics = createWorkerMetrics(pool, config.db.poolMax)
+  const tokens = createClientCredentialsSource({
+    tokenUrl: config.oauth.tokenUrl,
+    clientId: config.oauth.client.id,
+    privateKeyPem: config.oauth.client.privateKeyPem,
+    scope: config.ees.scope,
+  })
+  const ees = createEesClient({ url: config.ees.url, timeoutMs: config.ees.timeoutMs, tokens })
+  const metricsServer = await startMetricsServer(metrics.registry, config.metrics)
+  const worker = startOutboxWorker(config, { pool, ees, log, metrics })
+  log.info(
+    { ees: config.ees.url, metrics: `${metricsServer.url}/metrics`, concurrency: config.concurrency },
+    'worker started',
+  )
+  closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an error')
+    else log.info({ signal }, 'shutting down')
+    // Batches still in flight after the grace period are not lost: their lease runs out and another worker takes them.
+    await worker.stop()
+    await metricsServer.close()
+    await pool.end()
+  })
+}
+
+/** `registry worker requeue-dead`: dead letters back to pending, attempts reset (after the cause is fixed). */
+export async function requeueDeadCommand(databaseUrl: string): Promise<void> {
+  const pool = createPool({ connectionString: databaseUrl, max: 1, statementTimeoutMs: 60_000 })
+  try {
+    console.log(`requeued ${await requeueDead(pool, new Date())} dead events`)
+  } finally {
+    await pool.end()
+  }
+}
