@@ -54,7 +54,7 @@ export interface OAuthConfig {
   client: { id: string; privateKeyPem: string } | undefined
   /** Positive introspection answers are kept at most this long (and never past the token's `exp`). */
   introspectionCacheSeconds: number
-  /** Bound on one verification through the authorisation server (own token + introspection). */
+  /** Bound on one call to the authorisation server: own token + introspection, or a JWKS fetch (jwt mode). */
   introspectionTimeoutMs: number
 }
 

@@ -527,9 +527,16 @@ describe.each(OAUTH_MODES)('attack suite — %s verifier', (mode) => {
         const segment = encodeURIComponent(value)
         for (const path of [
           `${LIST}/${segment}`,
+          `${LIST}/${segment}/body`,
+          `${LIST}/${segment}/paymentData`,
           `${LIST}/${segment}/attachments`,
           `${LIST}/${DEMO.messages.mainPdf}/attachments/${segment}`,
           `${LIST}/${DEMO.messages.mainPdf}/attachments/${segment}/content`,
+          ...['messageTypes', 'senderApplications', 'senderOrganizations'].flatMap((collection) => [
+            `/referenceData/${collection}/${segment}`,
+            `/refData/${collection}/${segment}`,
+          ]),
+          `/referenceData/senderOrganizations/${segment}/images/${segment}/content`,
         ]) {
           const response = await get(path, token)
           // 414: a 10 kB path segment is refused by the router before any handler runs.
@@ -541,6 +548,21 @@ describe.each(OAUTH_MODES)('attack suite — %s verifier', (mode) => {
           })
           expectNoData(response)
         }
+      }
+    })
+
+    it('paging of reference data and conditional headers', async () => {
+      const token = await ownToken()
+      for (const value of HOSTILE) {
+        for (const name of ['page', 'pageSize']) {
+          const query = new URLSearchParams({ [name]: value })
+          const response = await get(`/referenceData/messageTypes?${query}`, token)
+          expectError(response, 400, 'INVALID_INPUT')
+        }
+        const conditional = await get('/referenceData/messageTypes', token, { 'if-none-match': value })
+        expect(conditional.statusCode).toBe(200)
+        const statistics = await get('/ebox/statistics', token, { 'accept-language': value })
+        expect(statistics.statusCode).toBe(200)
       }
     })
 
