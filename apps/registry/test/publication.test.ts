@@ -253,6 +253,12 @@ describe('publication: accepted', () => {
         { attachmentId: '1', size: data.length / 1024, digestValue: sha256(data), digestMethod: 'sha_256' },
       ],
     })
+    // Written in the publication's own transaction, once.
+    const { rows } = await registry.pool.query(
+      `SELECT method, url, status, details FROM audit_records WHERE details->>'messageId' = $1`,
+      [response.json().messageId],
+    )
+    expect(rows).toEqual([{ method: 'POST', url: '/ebox/messages', status: 201, details }])
   })
 })
 

@@ -17,7 +17,7 @@ import multipart, { type Multipart } from '@fastify/multipart'
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { FormatRegistry } from '@sinclair/typebox/type'
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import pg from 'pg'
 import { actingEboxOf, ON_BEHALF_HEADER } from '../auth/message-scope.ts'
 import type { Principal } from '../auth/principal.ts'
@@ -26,6 +26,7 @@ import { writeContent } from '../db/content-store.ts'
 import { inTransaction, type Pool } from '../db/pool.ts'
 import { enqueueEvent } from '../federation/outbox.ts'
 import type { PartitionService } from '../federation/partition-service.ts'
+import { auditInTransaction } from '../plugins/audit.ts'
 import { callerOf } from '../plugins/auth.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import {
@@ -141,10 +142,9 @@ export default async function publicationRoutes(app: FastifyInstance, options: P
             idempotencyKey,
             limits,
             routingRulesSource,
-            log: request.log,
+            request,
           }),
         )
-        request.auditDetails = published.audit
         reply.header('location', `/ebox/messages/${published.status.messageId}`)
         return reply.code(201).send(published.status)
       } catch (error) {
@@ -162,7 +162,7 @@ interface PublicationContext {
   idempotencyKey: string | undefined
   limits: PublicationConfig
   routingRulesSource: PartitionService | undefined
-  log: FastifyBaseLogger
+  request: FastifyRequest
 }
 
 /** A file part stored in the open transaction, waiting to be matched with its attachment. */
@@ -522,6 +522,18 @@ async function publish(
       senderApplicationId: message.senderApplicationId,
     })
   }
+  // The audit record (federation-duties §4) is the transaction's last statement: it exists exactly when the
+  // publication does.
+  context.request.auditDetails = {
+    messageId,
+    attachments: attachments.map((attachment, index) => ({
+      attachmentId: inserted.attachmentIds[index],
+      size: attachment.sizeBytes / 1024,
+      digestValue: attachment.sha256,
+      digestMethod: 'sha_256',
+    })),
+  }
+  await auditInTransaction(client, context.request, 201)
   return {
     status: {
       messageId,
@@ -530,15 +542,6 @@ async function publish(
         code: 'NO_DIGITAL_USER',
         message: 'The recipient has never consulted this e-Box; the message is published and waits there.',
       }),
-    },
-    audit: {
-      messageId,
-      attachments: attachments.map((attachment, index) => ({
-        attachmentId: inserted.attachmentIds[index],
-        size: attachment.sizeBytes / 1024,
-        digestValue: attachment.sha256,
-        digestMethod: 'sha_256',
-      })),
     },
   }
 }
@@ -561,7 +564,7 @@ async function partitionFor(
     try {
       rules = await context.routingRulesSource.routingRules(recipient.id)
     } catch (error) {
-      context.log.warn(
+      context.request.log.warn(
         { err: error, enterpriseNumber: recipient.id },
         'routing rules unavailable; filed in GENERAL',
       )
