@@ -14,6 +14,8 @@ export interface EnvironmentDefaults {
   partitionServiceUrl: string
   /** Browser origins of the e-Box portal, allowed by CORS. */
   corsOrigins: readonly string[]
+  /** The e-Box Event Service v2, where the worker posts events (federation-duties §2.3). */
+  eesUrl: string
 }
 
 const ACC_BASE = 'https://services-acpt.socialsecurity.be/REST'
@@ -25,6 +27,7 @@ export const ENVIRONMENT_DEFAULTS: Partial<Record<DeploymentEnvironment, Environ
     oauthIntrospectionUrl: `${ACC_BASE}/oauth/v5/introspect`,
     partitionServiceUrl: `${ACC_BASE}/ebox/enterprise/partition/v1`,
     corsOrigins: ['https://wwwacc.eboxenterprise.be'],
+    eesUrl: 'https://public.int.fedservices.be/EventServices/Ebox/v2/enterprise/document/events',
   },
   production: {
     oauthTokenUrl: `${PRD_BASE}/oauth/v5/token`,
@@ -33,6 +36,7 @@ export const ENVIRONMENT_DEFAULTS: Partial<Record<DeploymentEnvironment, Environ
     // [I] in the brief: the PRD URL was truncated in the source.
     partitionServiceUrl: `${PRD_BASE}/ebox/enterprise/partition/v1`,
     corsOrigins: ['https://www.eboxenterprise.be'],
+    eesUrl: 'https://public.fedservices.be/EventServices/Ebox/v2/enterprise/document/events',
   },
 }
 

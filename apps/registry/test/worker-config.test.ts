@@ -93,3 +93,18 @@ describe('worker configuration', () => {
     ])
   })
 })
+
+describe('process boundaries', () => {
+  it('the API never calls EES inline: only the worker (and the CLI entry) imports worker code', async () => {
+    const { readdir, readFile } = await import('node:fs/promises')
+    const src = new URL('../src/', import.meta.url)
+    const files = (await readdir(src, { recursive: true })).filter((file) => file.endsWith('.ts'))
+    const importers = []
+    for (const file of files) {
+      if (file.startsWith('worker/') || file === 'main.ts') continue
+      const text = await readFile(new URL(file, src), 'utf8')
+      if (/from '(\.\.?\/)+worker\//.test(text)) importers.push(file)
+    }
+    expect(importers).toEqual([])
+  })
+})

@@ -25,6 +25,10 @@ export async function enqueueEvent(
   eventType: EesEventType,
   facts: EesMessageFacts,
 ): Promise<boolean> {
+  // EES knows enterprise e-Boxes only: a citizen's SSIN here is a caller's mistake, not an event to send.
+  if (!/^[0-9]{10}$/.test(facts.enterpriseId)) {
+    throw new Error(`EES events need a 10-digit enterpriseId, got "${facts.enterpriseId}"`)
+  }
   const eventId = randomUUID()
   const payload = { eventType, eventCorrelationId: eventId, ...facts }
   const result = await client.query(

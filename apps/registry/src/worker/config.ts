@@ -4,14 +4,6 @@ import { defaultsFor } from '../environment-defaults.ts'
 import type { DeliveryOptions } from './delivery.ts'
 
 /**
- * EES v2 per environment (federation-duties §2.3). Other environments must set EES_URL (e.g. a stand-in).
- */
-export const EES_URLS: Partial<Record<DeploymentEnvironment, string>> = {
-  acceptation: 'https://public.int.fedservices.be/EventServices/Ebox/v2/enterprise/document/events',
-  production: 'https://public.fedservices.be/EventServices/Ebox/v2/enterprise/document/events',
-}
-
-/**
  * What `registry worker` needs — and nothing of the API's (no OAUTH_AUDIENCE, no JWKS): the database, EES, the
  * DP's own OAuth client for its EES token, the delivery and scheduler tunables, the metrics port. README.md
  * documents each variable.
@@ -36,11 +28,12 @@ export interface WorkerConfig {
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
   const read = new Reader(env)
   const environment = read.oneOf('EBOX_ENVIRONMENT', ENVIRONMENTS, 'development')
-  const eesDefault = EES_URLS[environment]
-  const eesUrl = read.optionalUrl('EES_URL', eesDefault, true, `in EBOX_ENVIRONMENT=${environment}`)
+  // EES and token endpoints of ACC and PRD come from environment-defaults.ts; elsewhere they must be set.
+  const defaults = defaultsFor(environment)
+  const eesUrl = read.optionalUrl('EES_URL', defaults?.eesUrl, true, `in EBOX_ENVIRONMENT=${environment}`)
   const tokenUrl = read.optionalUrl(
     'OAUTH_TOKEN_URL',
-    defaultsFor(environment)?.oauthTokenUrl,
+    defaults?.oauthTokenUrl,
     true,
     'for the worker’s EES token',
   )
