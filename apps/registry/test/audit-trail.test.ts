@@ -219,6 +219,30 @@ describe('the hash chain', () => {
     expect(rows[0]!.table).toBe('audit_records_y2024')
   })
 
+  it('a record removed at the end is detected through the chain head', async () => {
+    await call('GET', '/test/read/last')
+    const client = await registry.pool.connect()
+    try {
+      await client.query('SET session_replication_role = replica')
+      await client.query(
+        'CREATE TEMP TABLE removed AS SELECT * FROM audit_records WHERE seq = (SELECT max(seq) FROM audit_records)',
+      )
+      await client.query('DELETE FROM audit_records WHERE seq = (SELECT seq FROM removed)')
+      const result = await verifyAuditChain(registry.pool)
+      expect(result).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/^the chain head is at seq \d+/),
+      })
+      // Put it back as it was: the chain is whole again.
+      await client.query('INSERT INTO audit_records SELECT * FROM removed')
+      await client.query('DROP TABLE removed')
+      await client.query('SET session_replication_role = origin')
+    } finally {
+      client.release()
+    }
+    expect(await verifyAuditChain(registry.pool)).toMatchObject({ ok: true })
+  })
+
   it('`registry audit verify` names the first tampered record, and a removed one', async () => {
     await Promise.all(Array.from({ length: 5 }, (_, n) => call('GET', `/test/read/t${n}`)))
     expect(await runCli(['verify'])).toMatchObject({

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createPool } from '../src/db/pool.ts'
 import { deliverBatch } from '../src/worker/delivery.ts'
 import type { EesClient } from '../src/worker/ees-client.ts'
-import { QUEUE_ALERTS, QUEUE_REMINDERS, runScheduler, SCHEDULE } from '../src/worker/scheduler.ts'
+import {
+  ensureAuditPartitions,
+  QUEUE_ALERTS,
+  QUEUE_REMINDERS,
+  runScheduler,
+  SCHEDULE,
+} from '../src/worker/scheduler.ts'
 import { type EesStub, startEesStub } from './support/ees-stub.ts'
 import {
   ENTERPRISE,
@@ -218,5 +224,21 @@ describe('the scheduler with other runs and replicas', () => {
       'messages_unread_by_publication',
     )
     expect(await plan(QUEUE_ALERTS, SCHEDULE.alertBeforeDays)).toContain('messages_unread_by_expiry')
+  })
+})
+
+describe('audit partitions', () => {
+  it('the worker creates the partitions of this year and the next, append-only like the others', async () => {
+    await ensureAuditPartitions(registry.pool, new Date('2041-12-31T23:30:00Z')) // already 2042 in Brussels
+    await ensureAuditPartitions(registry.pool, new Date('2041-12-31T23:30:00Z'))
+    const { rows } = await registry.pool.query<{ name: string }>(
+      "SELECT relname AS name FROM pg_class WHERE relkind = 'r' AND relname LIKE 'audit_records_y204%' ORDER BY relname",
+    )
+    expect(rows.map((row) => row.name)).toEqual([
+      'audit_records_y2040',
+      'audit_records_y2042',
+      'audit_records_y2043',
+    ])
+    await expect(registry.pool.query('TRUNCATE audit_records_y2043')).rejects.toThrow(/append-only/)
   })
 })
