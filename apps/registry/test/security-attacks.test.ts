@@ -373,6 +373,21 @@ describe.each(OAUTH_MODES)('attack suite — %s verifier', (mode) => {
       expect(response.body).not.toContain(DEMO.otherMessages.secondPdf)
     })
 
+    it('claims of unexpected types never reach a 500', async () => {
+      const odd = [
+        { scope: [SCOPES.documentConsumer] },
+        { scope: 42 },
+        { principalAttributes: 'x' },
+        { principalAttributes: { [CBE_ATTRIBUTE]: [{ nested: true }] } },
+        { sub: 85073003328, client_id: ['a'] },
+      ]
+      for (const extra of odd) {
+        const response = await get(LIST, await ownToken({ extra }))
+        expect([200, 401, 403], JSON.stringify(extra)).toContain(response.statusCode)
+        if (response.statusCode !== 200) expectNoData(response)
+      }
+    })
+
     it('a malformed CBE in the token is refused', async () => {
       expectError(await get(LIST, await ownToken({ cbe: "0406798006' OR '1'='1" })), 401, 'UNAUTHENTICATED')
     })

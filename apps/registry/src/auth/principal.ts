@@ -13,11 +13,11 @@ export const SSIN_ATTRIBUTE = 'urn:be:fgov:person:ssin'
 
 /** What a verified access token says, whichever verifier checked it. */
 export interface TokenClaims {
-  client_id?: string
-  sub?: string
-  scope?: string
-  exp?: number
-  principalAttributes?: Record<string, unknown>
+  client_id?: unknown
+  sub?: unknown
+  scope?: unknown
+  exp?: unknown
+  principalAttributes?: unknown
 }
 
 /** The caller of a request, as the rest of the service sees it. */
@@ -42,7 +42,9 @@ export function hashToken(token: string): string {
 }
 
 function firstAttribute(claims: TokenClaims, name: string): string | undefined {
-  const value = claims.principalAttributes?.[name]
+  const attributes = claims.principalAttributes
+  if (typeof attributes !== 'object' || attributes === null) return undefined
+  const value = (attributes as Record<string, unknown>)[name]
   const first = Array.isArray(value) ? value[0] : value
   return typeof first === 'string' || typeof first === 'number' ? String(first) : undefined
 }
@@ -62,12 +64,17 @@ export function principalFromClaims(claims: TokenClaims, token: string): Princip
     if (!isValidSsin(ssin)) throw new RegistryError('UNAUTHENTICATED', 'The token carries a malformed SSIN.')
     ebox = { eboxType: 'citizen', id: ssin }
   }
+  // Claims come from the authorisation server, but their types are checked all the same: a number or an array
+  // where a string belongs must not turn into a 500.
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined)
+  // A numeric `sub` is read as text, so an SSIN never passes for an application by its type.
+  const sub = typeof claims.sub === 'number' ? String(claims.sub) : text(claims.sub)
   return {
-    clientId: claims.client_id ?? claims.sub ?? 'unknown',
-    subject: claims.sub,
-    scopes: new Set((claims.scope ?? '').split(' ').filter(Boolean)),
+    clientId: text(claims.client_id) ?? sub ?? 'unknown',
+    subject: sub,
+    scopes: new Set((text(claims.scope) ?? '').split(' ').filter(Boolean)),
     ebox,
-    userSsin: claims.sub !== undefined && isValidSsin(claims.sub) ? claims.sub : undefined,
+    userSsin: sub !== undefined && isValidSsin(sub) ? sub : undefined,
     tokenHash: hashToken(token),
   }
 }

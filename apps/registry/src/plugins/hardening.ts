@@ -102,7 +102,8 @@ export default fp(
       if (UNLIMITED.has(request.url.split('?')[0] ?? '')) return
       await enforce(request, perIp, reply, false)
     })
-    app.addHook('preHandler', async (request, reply) => {
+    // Right after authentication (onRequest), before the body is read or validated: every request counts.
+    app.addHook('preParsing', async (request, reply) => {
       if (!request.principal) return
       await enforce(request, perClient, reply, true)
     })

@@ -164,6 +164,10 @@ export default async function eventNotificationsRoutes(app: FastifyInstance, opt
           [event.source, event.id, event.type, time],
         )
         if (first.rowCount !== 1) return undefined // already processed: answer as the first time
+        // Ids are kept 30 days: an older redelivery is stale by its time anyway.
+        await client.query(
+          `DELETE FROM processed_cloud_events WHERE processed_at < now() - interval '30 days'`,
+        )
         const changed = await apply(client, event.data as Record<string, unknown>, time)
         if (changed) {
           await client.query(
