@@ -144,6 +144,8 @@ describe('several workers', () => {
 describe('the worker process (`registry worker`)', () => {
   const appDir = fileURLToPath(new URL('..', import.meta.url))
 
+  const outputs = new Map<ChildProcess, string>()
+
   async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
     const child = spawn(
       process.execPath,
@@ -155,6 +157,7 @@ describe('the worker process (`registry worker`)', () => {
           DATABASE_URL: registry.config.databaseUrl,
           EBOX_ENVIRONMENT: 'test',
           EES_URL: stub.url,
+          PORT: '0',
           METRICS_PORT: '0',
           LOG_LEVEL: 'warn',
           WORKER_POLL_INTERVAL_MS: '50',
@@ -164,7 +167,19 @@ describe('the worker process (`registry worker`)', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     )
+    outputs.set(child, '')
+    child.stdout?.on('data', (chunk) => outputs.set(child, outputs.get(child) + String(chunk)))
     return child
+  }
+
+  async function startedLine(child: ChildProcess): Promise<{ health: string; metrics: string }> {
+    let found: { health: string; metrics: string } | undefined
+    await until(async () => {
+      const line = (outputs.get(child) ?? '').split('\n').find((text) => text.includes('"worker started"'))
+      found = line ? JSON.parse(line) : undefined
+      return found !== undefined
+    })
+    return found!
   }
 
   it('killed (SIGKILL) mid-batch loses nothing: the next worker delivers the batch after its lease', async () => {
@@ -183,9 +198,15 @@ describe('the worker process (`registry worker`)', () => {
     // Make the lease run out now rather than in a minute.
     await registry.pool.query("UPDATE outbox_events SET next_attempt_at = now() WHERE status = 'pending'")
     stub.behaviour = 'ok'
-    const second = await spawnWorker({ EES_TIMEOUT_MS: '1000', OUTBOX_LEASE_MS: '2000' })
+    const second = await spawnWorker({ EES_TIMEOUT_MS: '1000', OUTBOX_LEASE_MS: '2000', LOG_LEVEL: 'info' })
     try {
       await until(allDelivered, 20_000)
+      // The probes and the metrics of the process, on the ports it logged.
+      const started = await startedLine(second)
+      expect((await fetch(`${started.health}`)).status).toBe(200)
+      expect((await fetch(started.health.replace('/ready', '/live'))).status).toBe(200)
+      const metrics = await (await fetch(started.metrics)).text()
+      expect(metrics).toMatch(/outbox_backlog\{.*process="worker".*\} 0/)
     } finally {
       second.kill('SIGTERM')
     }

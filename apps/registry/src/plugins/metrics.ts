@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -92,23 +92,35 @@ export interface MetricsServer {
 
 /**
  * `GET /metrics` (Prometheus text format) and `GET /health/live` on a port of their own, so that scraping needs no
- * token and the API port never shows them.
+ * token and the API port never shows them. With `ready`, also `GET /health/ready` (200 or 503 with the checks).
+ * `registry` undefined: health only (the worker's probe port).
  */
 export async function startMetricsServer(
-  registry: Registry,
-  options: { host: string; port: number },
+  registry: Registry | undefined,
+  options: {
+    host: string
+    port: number
+    ready?: () => Promise<{ ok: boolean; checks: Record<string, string> }>
+  },
 ): Promise<MetricsServer> {
+  const json = (response: ServerResponse, status: number, body: unknown) =>
+    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0]
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end()
-    } else if (path === '/metrics') {
+    } else if (path === '/metrics' && registry) {
       registry.metrics().then(
         (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
         () => response.writeHead(500).end(),
       )
     } else if (path === '/health/live') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}')
+      json(response, 200, { status: 'ok' })
+    } else if (path === '/health/ready' && options.ready) {
+      options.ready().then(
+        ({ ok, checks }) => json(response, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks }),
+        () => json(response, 503, { status: 'unavailable' }),
+      )
     } else {
       response.writeHead(404).end()
     }

@@ -15,6 +15,8 @@ export interface WorkerConfig {
   shutdownGraceMs: number
   db: { poolMax: number; statementTimeoutMs: number }
   metrics: { host: string; port: number }
+  /** `/health/live` and `/health/ready` for the orchestrator's probes (PORT, as the API's). */
+  health: { host: string; port: number }
   ees: { url: string; timeoutMs: number; scope: string | undefined }
   oauth: { tokenUrl: string; client: NonNullable<OAuthConfig['client']> }
   delivery: DeliveryOptions
@@ -57,6 +59,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
       statementTimeoutMs: read.integer('DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
     },
     metrics: { host: read.string('HOST', '127.0.0.1'), port: read.integer('METRICS_PORT', 9464, 0, 65535) },
+    health: { host: read.string('HOST', '127.0.0.1'), port: read.integer('PORT', 8080, 0, 65535) },
     ees: { url: eesUrl ?? '', timeoutMs, scope: env.EES_SCOPE?.trim() || undefined },
     oauth: { tokenUrl: tokenUrl ?? '', client: client ?? { id: '', privateKeyPem: '' } },
     delivery: {
@@ -70,6 +73,9 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     pollIntervalMs: read.integer('WORKER_POLL_INTERVAL_MS', 1_000, 10, 600_000),
     schedulerIntervalMs: read.integer('WORKER_SCHEDULER_INTERVAL_MS', 60_000, 100, 86_400_000),
   } satisfies WorkerConfig
+  if (config.metrics.port !== 0 && config.metrics.port === config.health.port) {
+    read.problems.push(`METRICS_PORT must differ from PORT (${config.health.port})`)
+  }
   if (config.delivery.leaseMs < 2 * timeoutMs) {
     read.problems.push(`OUTBOX_LEASE_MS must be at least twice EES_TIMEOUT_MS (${2 * timeoutMs})`)
   }

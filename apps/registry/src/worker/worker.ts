@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import type pg from 'pg'
 import pino, { type Logger } from 'pino'
 import { createClientCredentialsSource } from '../auth/client-credentials.ts'
+import { migrationsAreCurrent } from '../db/migrate.ts'
 import { createPool } from '../db/pool.ts'
 import { startMetricsServer } from '../plugins/metrics.ts'
 import type { WorkerConfig } from './config.ts'
@@ -126,9 +127,28 @@ export async function runWorker(config: WorkerConfig): Promise<void> {
   })
   const ees = createEesClient({ url: config.ees.url, timeoutMs: config.ees.timeoutMs, tokens })
   const metricsServer = await startMetricsServer(metrics.registry, config.metrics)
+  // Probes as for the API: live = the process answers; ready = PostgreSQL answers and is migrated.
+  let migrated = false
+  const healthServer = await startMetricsServer(undefined, {
+    ...config.health,
+    async ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
+      try {
+        await pool.query('SELECT 1')
+        migrated ||= await migrationsAreCurrent(pool)
+        return { ok: migrated, checks: { database: 'ok', migrations: migrated ? 'ok' : 'pending' } }
+      } catch {
+        return { ok: false, checks: { database: 'unreachable' } }
+      }
+    },
+  })
   const worker = startOutboxWorker(config, { pool, ees, log, metrics })
   log.info(
-    { ees: config.ees.url, metrics: `${metricsServer.url}/metrics`, concurrency: config.concurrency },
+    {
+      ees: config.ees.url,
+      metrics: `${metricsServer.url}/metrics`,
+      health: `${healthServer.url}/health/ready`,
+      concurrency: config.concurrency,
+    },
     'worker started',
   )
   closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {
@@ -136,7 +156,7 @@ export async function runWorker(config: WorkerConfig): Promise<void> {
     else log.info({ signal }, 'shutting down')
     // Batches still in flight after the grace period are not lost: their lease runs out and another worker takes them.
     await worker.stop()
-    await metricsServer.close()
+    await Promise.all([metricsServer.close(), healthServer.close()])
     await pool.end()
   })
 }
