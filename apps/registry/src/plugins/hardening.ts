@@ -65,7 +65,8 @@ export default fp(
       strictPreflight: true,
     })
 
-    await app.register(rateLimit, { global: false, cache: 20_000 })
+    // Used for its counters only (createRateLimit); our hooks decide where they apply and answer 429 themselves.
+    await app.register(rateLimit, { global: false })
     const timeWindow = options.rateLimit.windowSeconds * 1000
     const perIp = app.createRateLimit({
       max: options.rateLimit.perIp,
