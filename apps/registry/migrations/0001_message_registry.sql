@@ -185,11 +185,22 @@ CREATE TABLE ebox_message_counts (
   PRIMARY KEY (recipient_type, recipient_id, partition_id)
 );
 
-CREATE FUNCTION ebox_message_counts_apply(m messages, sign integer) RETURNS void LANGUAGE sql AS $$
+-- Statement-level triggers with transition tables: one upsert per (e-Box, partition) a statement touches, however
+-- many rows it inserts, updates or deletes (a bulk load of 100,000 messages costs one upsert, not 100,000).
+-- The rows a statement changed, as (e-Box, partition, read_at, registered_mail, ±1): removed ones count -1.
+CREATE TYPE ebox_message_count_change AS (
+  recipient_type text, recipient_id text, partition_id text, read_at timestamptz, registered_mail boolean, sign integer
+);
+
+CREATE FUNCTION ebox_message_counts_add(changes ebox_message_count_change[]) RETURNS void LANGUAGE sql AS $$
   INSERT INTO ebox_message_counts AS c (recipient_type, recipient_id, partition_id, total, unread, registered,
                                         unread_registered)
-  VALUES (m.recipient_type, m.recipient_id, m.partition_id, sign, sign * (m.read_at IS NULL)::int,
-          sign * m.registered_mail::int, sign * (m.read_at IS NULL AND m.registered_mail)::int)
+  SELECT recipient_type, recipient_id, partition_id, sum(sign), sum(sign * (read_at IS NULL)::int),
+         sum(sign * registered_mail::int), sum(sign * (read_at IS NULL AND registered_mail)::int)
+  FROM unnest(changes)
+  GROUP BY recipient_type, recipient_id, partition_id
+  HAVING sum(sign) <> 0 OR sum(sign * (read_at IS NULL)::int) <> 0 OR sum(sign * registered_mail::int) <> 0
+    OR sum(sign * (read_at IS NULL AND registered_mail)::int) <> 0
   ON CONFLICT (recipient_type, recipient_id, partition_id) DO UPDATE SET
     total = c.total + excluded.total,
     unread = c.unread + excluded.unread,
@@ -197,28 +208,38 @@ CREATE FUNCTION ebox_message_counts_apply(m messages, sign integer) RETURNS void
     unread_registered = c.unread_registered + excluded.unread_registered
 $$;
 
-CREATE FUNCTION messages_count_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ebox_message_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM ebox_message_counts_apply(OLD, -1); END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN PERFORM ebox_message_counts_apply(NEW, 1); END IF;
+  -- Each branch reads only the transition tables its operation has.
+  IF TG_OP = 'INSERT' THEN
+    PERFORM ebox_message_counts_add(ARRAY(
+      SELECT ROW(recipient_type, recipient_id, partition_id, read_at, registered_mail, 1)::ebox_message_count_change
+      FROM new_rows));
+  ELSIF TG_OP = 'DELETE' THEN
+    PERFORM ebox_message_counts_add(ARRAY(
+      SELECT ROW(recipient_type, recipient_id, partition_id, read_at, registered_mail, -1)::ebox_message_count_change
+      FROM old_rows));
+  ELSE
+    PERFORM ebox_message_counts_add(ARRAY(
+      SELECT ROW(recipient_type, recipient_id, partition_id, read_at, registered_mail, -1)::ebox_message_count_change
+      FROM old_rows
+      UNION ALL
+      SELECT ROW(recipient_type, recipient_id, partition_id, read_at, registered_mail, 1)::ebox_message_count_change
+      FROM new_rows));
+  END IF;
   RETURN NULL;
 END $$;
 
-CREATE TRIGGER messages_count_insert AFTER INSERT ON messages
-  FOR EACH ROW EXECUTE FUNCTION messages_count_changes();
-CREATE TRIGGER messages_count_delete AFTER DELETE ON messages
-  FOR EACH ROW EXECUTE FUNCTION messages_count_changes();
-CREATE TRIGGER messages_count_update AFTER UPDATE ON messages
-  FOR EACH ROW WHEN (
-    (OLD.read_at IS NULL) IS DISTINCT FROM (NEW.read_at IS NULL)
-    OR OLD.partition_id IS DISTINCT FROM NEW.partition_id
-    OR OLD.registered_mail IS DISTINCT FROM NEW.registered_mail
-    OR OLD.recipient_type IS DISTINCT FROM NEW.recipient_type
-    OR OLD.recipient_id IS DISTINCT FROM NEW.recipient_id
-  ) EXECUTE FUNCTION messages_count_changes();
+CREATE TRIGGER messages_count_insert AFTER INSERT ON messages REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ebox_message_counts_apply();
+CREATE TRIGGER messages_count_update AFTER UPDATE ON messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ebox_message_counts_apply();
+CREATE TRIGGER messages_count_delete AFTER DELETE ON messages REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ebox_message_counts_apply();
 
 -- Down Migration
-DROP FUNCTION messages_count_changes() CASCADE;
-DROP FUNCTION ebox_message_counts_apply(messages, integer);
+DROP FUNCTION ebox_message_counts_apply() CASCADE;
+DROP FUNCTION ebox_message_counts_add(ebox_message_count_change[]);
+DROP TYPE ebox_message_count_change;
 DROP TABLE ebox_message_counts, attachments, messages, content_chunks, contents, partitions, eboxes, reference_images,
   sender_configurations, message_types, sender_applications, sender_organizations;

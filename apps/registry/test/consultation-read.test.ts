@@ -238,7 +238,8 @@ describe('another e-Box answers exactly like a message that does not exist', () 
     ['the citizen e-Box', () => registry.citizen],
   ])('%s gets 404 on every per-message route of the main e-Box', async (_, headers) => {
     for (const id of [M.mainPdf, M.paymentData, M.bodyMainContent]) {
-      for (const [foreign, missing] of routes(id).map((route, index) => [route, routes(unknown)[index]!])) {
+      const pairs = routes(id).map((route, index): [string, string] => [route, routes(unknown)[index]!])
+      for (const [foreign, missing] of pairs) {
         const a = await registry.get(foreign, headers())
         const b = await registry.get(missing, headers())
         expect(a.statusCode, foreign).toBe(404)

@@ -213,8 +213,34 @@ export interface MessageFilters {
 
 const SEARCH_COLUMN: Record<Language, string> = { nl: 'search_nl', fr: 'search_fr', de: 'search_de' }
 
+const searchPattern = (q: string) => `%${escapeLike(normaliseForSearch(q))}%`
+
+interface ReferenceMatches {
+  types: string[]
+  applications: string[]
+  organizations: string[]
+}
+
+/** Reference data whose names or descriptions in `qlang` hold `q` (small tables: one cheap query). */
+async function referenceMatches(db: Queryable, q: string, qlang: Language): Promise<ReferenceMatches> {
+  const column = SEARCH_COLUMN[qlang]
+  const like = `${column} LIKE $1 ESCAPE '\\'`
+  const { rows } = await db.query<ReferenceMatches>(
+    `SELECT array(SELECT message_type_id FROM message_types WHERE ${like}) AS types,
+            array(SELECT application_id FROM sender_applications WHERE ${like}) AS applications,
+            array(SELECT organization_id FROM sender_organizations WHERE ${like}) AS organizations`,
+    [searchPattern(q)],
+  )
+  return rows[0] ?? { types: [], applications: [], organizations: [] }
+}
+
 /** The WHERE conditions of the list filters (§5.1), ANDed; empty when the caller gave none. */
-function filterConditions(params: Params, scope: MessageScope, filters: MessageFilters): string[] {
+function filterConditions(
+  params: Params,
+  scope: MessageScope,
+  filters: MessageFilters,
+  references?: ReferenceMatches,
+): string[] {
   const conditions: string[] = []
   const zone = () => params.add(CONTRACT.filterTimeZone)
   // A calendar day D in Brussels starts at D 00:00 local time: After = on or after it, Before = before it.
@@ -247,14 +273,20 @@ function filterConditions(params: Params, scope: MessageScope, filters: MessageF
   }
   if (filters.q !== undefined && filters.qlang !== undefined) {
     // Substring of the normalised text of one language: the message's own fields (subject, business data
-    // values, forTheAttentionOf), or the names/descriptions of its message type, application, organisation.
+    // values, forTheAttentionOf), or the names/descriptions of its message type, application, organisation —
+    // resolved beforehand into id lists, so that every branch of the OR has an index of its own (trigram GIN,
+    // type/application/sender indexes) and the planner can BitmapOr them.
     const column = SEARCH_COLUMN[filters.qlang]
-    const pattern = params.add(`%${escapeLike(normaliseForSearch(filters.q))}%`)
-    const like = `${column} LIKE ${pattern} ESCAPE '\\'`
-    conditions.push(`(m.${like}
-      OR m.message_type_id IN (SELECT message_type_id FROM message_types WHERE ${like})
-      OR m.sender_application_id IN (SELECT application_id FROM sender_applications WHERE ${like})
-      OR m.sender_enterprise_number IN (SELECT organization_id FROM sender_organizations WHERE ${like}))`)
+    const branches = [`m.${column} LIKE ${params.add(searchPattern(filters.q))} ESCAPE '\\'`]
+    const refs = references ?? { types: [], applications: [], organizations: [] }
+    if (refs.types.length > 0) branches.push(`m.message_type_id = ANY(${params.add(refs.types)}::text[])`)
+    if (refs.applications.length > 0) {
+      branches.push(`m.sender_application_id = ANY(${params.add(refs.applications)}::text[])`)
+    }
+    if (refs.organizations.length > 0) {
+      branches.push(`m.sender_enterprise_number = ANY(${params.add(refs.organizations)}::text[])`)
+    }
+    conditions.push(`(${branches.join(' OR ')})`)
   }
   return conditions
 }
@@ -291,7 +323,8 @@ export interface Page {
 
 /**
  * A page of the caller's messages, newest publication first, ties broken by message id (descending) so pages
- * never overlap nor skip. Three queries whatever the page size: the page, its attachments, the count.
+ * never overlap nor skip. Three queries whatever the page size (the page, its attachments, the count), a fourth
+ * with `q` (the reference data it matches).
  */
 export async function listMessages(
   db: Queryable,
@@ -300,7 +333,11 @@ export async function listMessages(
   page: Page,
 ): Promise<{ items: Message[]; totalItems: number }> {
   const params = new Params()
-  const filtered = filterConditions(params, scope, filters)
+  const references =
+    filters.q !== undefined && filters.qlang !== undefined
+      ? await referenceMatches(db, filters.q, filters.qlang)
+      : undefined
+  const filtered = filterConditions(params, scope, filters, references)
   const where = [scopeCondition(params, scope), ...filtered, ...defaultConditions(filters)].join(' AND ')
   const limit = params.add(page.pageSize)
   const offset = params.add((page.page - 1) * page.pageSize)

@@ -9,7 +9,8 @@ import {
   RegistryError,
 } from '@ebox/contract'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
+import { type TSchema, Type } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { FastifyInstance } from 'fastify'
 import { messageScopeOf } from '../auth/message-scope.ts'
 import type { Pool } from '../db/pool.ts'
@@ -84,6 +85,26 @@ export default async function messageRoutes(instance: FastifyInstance, options: 
     '/ebox/messages',
     {
       config: { operation: 'updateMessages' },
+      // Only the declared media types (Fastify would also parse text/plain), checked before the body is read.
+      preParsing: async (request) => {
+        const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+        if (!(CONTRACT.updateMediaTypes as readonly string[]).includes(mediaType)) {
+          throw new RegistryError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            `PATCH /ebox/messages takes ${CONTRACT.updateMediaTypes.join(' or ')}.`,
+          )
+        }
+      },
+      // Validated without type coercion: `"visible": null` must not turn into false.
+      validatorCompiler: ({ schema }) => {
+        const compiled = TypeCompiler.Compile(schema as unknown as TSchema)
+        return (data: unknown) => {
+          const error = compiled.Errors(data).First()
+          return error
+            ? { error: new RegistryError('INVALID_INPUT', `Invalid body ${error.path}: ${error.message}`) }
+            : { value: data }
+        }
+      },
       schema: {
         tags: ['Messages'],
         operationId: 'updateMessages',

@@ -1,0 +1,142 @@
+import { SCOPES } from '@ebox/contract'
+import { DEMO } from '@ebox/demo-data'
+import type pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getMessage, listMessages, type MessageFilters } from '../src/repositories/messages.ts'
+import { type DemoRegistry, startDemoRegistry } from './support/demo.ts'
+
+/**
+ * A large e-Box (30,000 messages, beside the demo set): the trigger-kept counts stay exact through bulk changes,
+ * a page costs a fixed number of queries whatever its size, and every filter reads an index of the e-Box.
+ */
+const BIG = '0474028805'
+const SIZE = 30_000
+const scope = { ebox: { eboxType: 'enterprise', id: BIG } as const, partitions: undefined }
+
+let registry: DemoRegistry
+beforeAll(async () => {
+  registry = await startDemoRegistry()
+  const client = await registry.pool.connect()
+  try {
+    await client.query('SET statement_timeout = 0')
+    await client.query(
+      `INSERT INTO messages (message_id, recipient_type, recipient_id, partition_id, sender_enterprise_number,
+         sender_application_id, message_type_id, subject, published_at, expires_at, read_at, visible, registered_mail,
+         search_nl, search_fr, search_de)
+       SELECT gen_random_uuid(), 'enterprise', $1, CASE WHEN i % 10 = 0 THEN 'partitionBid' ELSE 'GENERAL' END,
+         CASE WHEN i % 4 = 0 THEN '0220916609' ELSE '0566988259' END,
+         CASE WHEN i % 4 = 0 THEN 'socialsecurity-letters' ELSE 'demo-invoicing' END,
+         CASE WHEN i % 4 = 0 THEN 'contribution-notice' WHEN i % 3 = 0 THEN 'information' ELSE 'invoice' END,
+         jsonb_build_object('fr', 'Facture ' || i), now() - make_interval(mins => i),
+         now() + interval '40 days' - make_interval(mins => i * 2), CASE WHEN i % 7 = 0 THEN NULL ELSE now() END,
+         i % 50 <> 0, i % 100 = 0, 'factuur ' || i, 'facture ' || i || ' ' || md5(i::text), 'rechnung ' || i
+       FROM generate_series(1, $2::int) AS i`,
+      [BIG, SIZE],
+    )
+    await client.query('VACUUM ANALYZE messages')
+  } finally {
+    client.release()
+  }
+}, 120_000)
+afterAll(() => registry.close())
+
+/** A pool stand-in that records every statement. */
+function recording() {
+  const statements: [string, unknown[]][] = []
+  const db = {
+    query: (text: string, values: unknown[]) => {
+      statements.push([text, values])
+      return registry.pool.query(text, values)
+    },
+  } as unknown as pg.Pool
+  return { db, statements }
+}
+
+const exact = async (where: string) =>
+  Number(
+    (
+      await registry.pool.query(
+        `SELECT count(*) AS n FROM messages WHERE recipient_type = 'enterprise' AND recipient_id = $1 AND ${where}`,
+        [BIG],
+      )
+    ).rows[0].n,
+  )
+
+describe('a large e-Box', () => {
+  it('keeps exact counts through bulk inserts, updates and deletes', async () => {
+    const listedNow = () => exact('expires_at > now()')
+    expect((await listMessages(registry.pool, scope, {}, { page: 1, pageSize: 1 })).totalItems).toBe(
+      await listedNow(),
+    )
+    await registry.pool.query(
+      `UPDATE messages SET read_at = now(), partition_id = 'partitionToDelete'
+       WHERE recipient_id = $1 AND read_at IS NULL AND published_at > now() - interval '3 days'`,
+      [BIG],
+    )
+    await registry.pool.query(`DELETE FROM messages WHERE recipient_id = $1 AND registered_mail`, [BIG])
+    const stats = await registry.app.inject({
+      url: '/ebox/statistics',
+      headers: {
+        authorization: `Bearer ${await registry.token({ scopes: [SCOPES.documentConsumer], cbe: BIG })}`,
+      },
+    })
+    const body = stats.json()
+    expect(body.totalMessages).toBe(await listedNow())
+    expect(body.unreadMessages).toBe(await exact('expires_at > now() AND read_at IS NULL'))
+    expect(body.registeredMessages).toBe(0)
+    for (const partition of body.partitions) {
+      expect(partition.totalMessages).toBe(
+        await exact(`expires_at > now() AND partition_id = '${partition.partitionId}'`),
+      )
+    }
+    const { rows } = await registry.pool.query(
+      `SELECT partition_id, total::int FROM ebox_message_counts WHERE recipient_id = $1 ORDER BY 1`,
+      [BIG],
+    )
+    for (const row of rows) expect(row.total).toBe(await exact(`partition_id = '${row.partition_id}'`))
+  })
+
+  it('costs the same few queries for a page of 1, 25 or 100 messages (no N+1)', async () => {
+    for (const [filters, expected] of [
+      [{}, 3],
+      [{ readStatus: false, partitionId: 'GENERAL' }, 3],
+      [{ q: 'facture', qlang: 'fr' }, 4],
+    ] as [MessageFilters, number][]) {
+      for (const pageSize of [1, 25, 100]) {
+        const { db, statements } = recording()
+        const page = await listMessages(db, scope, filters, { page: 1, pageSize })
+        expect(page.items.length).toBeLessThanOrEqual(pageSize)
+        expect(statements, `${JSON.stringify(filters)} × ${pageSize}`).toHaveLength(expected)
+      }
+    }
+    const { db, statements } = recording()
+    const demoScope = {
+      ebox: { eboxType: 'enterprise', id: DEMO.enterprise } as const,
+      partitions: undefined,
+    }
+    await getMessage(db, demoScope, DEMO.messages.twoDocuments)
+    expect(statements).toHaveLength(2)
+  })
+
+  it.each([
+    [{}, 'messages_by_ebox'],
+    [{ readStatus: false }, 'unread'],
+    [{ visible: false }, 'messages_by_ebox_hidden'],
+    [{ registeredMail: true }, 'messages_by_ebox_registered'],
+    [{ messageTypeId: 'information' }, 'messages_by_ebox_type'],
+    [{ senderOrganizationId: '0220916609' }, 'messages_by_ebox_sender'],
+    [{ senderApplicationId: 'socialsecurity-letters' }, 'messages_by_ebox_application'],
+    [{ partitionId: 'partitionBid' }, 'messages_by_ebox_partition'],
+    [{ receivedAfter: '2020-01-01' }, 'messages_by_ebox'],
+    [{ expiredAfter: '2020-01-01' }, 'messages_by_ebox'],
+    [{ q: 'facture 12345', qlang: 'fr' }, 'messages_search_fr'],
+  ] as [MessageFilters, string][])('reads a page of %j through an index (%s)', async (filters, index) => {
+    const { db, statements } = recording()
+    await listMessages(db, scope, filters, { page: 1, pageSize: 25 })
+    const page = statements.find(([text]) => /ORDER BY m\.published_at DESC/.test(text))!
+    const { rows } = await registry.pool.query(`EXPLAIN ${page[0]}`, page[1])
+    const plan = rows.map((row) => row['QUERY PLAN']).join('\n')
+    expect(plan).not.toMatch(/Seq Scan on messages/)
+    expect(plan).toContain(index)
+  })
+})
