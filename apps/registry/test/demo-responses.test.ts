@@ -82,8 +82,9 @@ function walk(
   key = '',
 ) {
   visit(value, pointer, key)
-  if (Array.isArray(value)) value.forEach((item, index) => walk(item, visit, `${pointer}/${index}`, key))
-  else if (value && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) walk(item, visit, `${pointer}/${index}`, key)
+  } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) walk(v, visit, `${pointer}/${k}`, k)
   }
 }
