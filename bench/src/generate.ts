@@ -405,29 +405,32 @@ export async function generateDataset(
     let bigSeen = 0
     const searchFamily = FAMILIES.find((f) => f.key === 'direct-debit')!
 
-    const copyMessages = await pool.connect()
-    const copyAttachments = await pool.connect()
+    // Each batch is one COPY of messages, then one of their attachments, committed: the count trigger's upserts
+    // of one e-Box's row stay short (a single transaction updating one row 100,000 times is quadratic). The next
+    // batch is generated while the previous one is written.
+    const copyClient = await pool.connect()
+    let writing: Promise<void> = Promise.resolve()
     try {
-      // Attachments stream in alongside their messages, which another connection has not committed yet: this
-      // session skips the foreign-key triggers (the rows are consistent by construction).
-      await copyAttachments.query('SET session_replication_role = replica')
-      const messageStream = copyMessages.query(
-        copyFrom(`COPY messages (${MESSAGE_COLUMNS.join(', ')}) FROM STDIN`),
-      )
-      const attachmentStream = copyAttachments.query(
-        copyFrom(`COPY attachments (${ATTACHMENT_COLUMNS.join(', ')}) FROM STDIN`),
-      )
-      const messagesDone = once(messageStream, 'finish')
-      const attachmentsDone = once(attachmentStream, 'finish')
       let messageLines: string[] = []
       let attachmentLines: string[] = []
+      const copy = async (table: string, columns: string[], text: string) => {
+        const stream = copyClient.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`))
+        const done = once(stream, 'finish')
+        stream.end(text)
+        await done
+      }
       const flush = async () => {
-        const a = messageStream.write(messageLines.join(''))
-        const b = attachmentStream.write(attachmentLines.join(''))
+        const messagesText = messageLines.join('')
+        const attachmentsText = attachmentLines.join('')
         messageLines = []
         attachmentLines = []
-        // Both listeners before either wait: one stream may drain while the other is awaited.
-        await Promise.all([a || once(messageStream, 'drain'), b || once(attachmentStream, 'drain')])
+        await writing
+        writing = (async () => {
+          await copy('messages', MESSAGE_COLUMNS, messagesText)
+          await copy('attachments', ATTACHMENT_COLUMNS, attachmentsText)
+        })()
+        // Unhandled until awaited: surface a failure at the next flush at the latest.
+        writing.catch(() => {})
       }
 
       for (let i = 0; i < spec.messages; i++) {
@@ -582,18 +585,15 @@ export async function generateDataset(
               .join('\t')}\n`,
           )
         })
-        if (messageLines.length >= 2_000) await flush()
+        if (messageLines.length >= 20_000) await flush()
         if (i > 0 && i % 100_000 === 0)
           log(`  ${i} messages (${Math.round((Date.now() - started) / 1000)} s)`)
       }
       await flush()
-      messageStream.end()
-      attachmentStream.end()
-      await Promise.all([messagesDone, attachmentsDone])
+      await writing
     } finally {
-      await copyAttachments.query('RESET session_replication_role').catch(() => {})
-      copyMessages.release()
-      copyAttachments.release()
+      await writing.catch(() => {})
+      copyClient.release()
     }
     log(
       `messages copied (${Math.round((Date.now() - started) / 1000)} s); rebuilding ${indexes.length} indexes`,
