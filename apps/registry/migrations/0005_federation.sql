@@ -15,6 +15,8 @@ ALTER TABLE outbox_events
 -- Backlog and oldest age (metrics), dead letters (metrics, requeue).
 CREATE INDEX outbox_events_pending_age ON outbox_events (created_at) WHERE status = 'pending';
 CREATE INDEX outbox_events_dead ON outbox_events (created_at) WHERE status = 'dead';
+-- Purge of finished events whose message has expired (src/worker/scheduler.ts, OUTBOX_RETENTION_DAYS).
+CREATE INDEX outbox_events_finished ON outbox_events (finished_at) WHERE status IN ('delivered', 'cancelled');
 
 -- Dates of EES payloads: ISO 8601 to the second with the Europe/Brussels offset (2023-04-29T10:25:53+02:00).
 CREATE FUNCTION ees_datetime(t timestamptz) RETURNS text LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
@@ -182,6 +184,6 @@ DROP TABLE scheduler_state;
 DROP FUNCTION brussels_add_days(timestamptz, integer);
 DROP INDEX messages_unread_by_publication, messages_unread_by_expiry;
 DROP FUNCTION ees_event_payload(messages, text, uuid), ees_datetime(timestamptz);
-DROP INDEX outbox_events_pending_age, outbox_events_dead;
+DROP INDEX outbox_events_pending_age, outbox_events_dead, outbox_events_finished;
 ALTER TABLE outbox_events DROP COLUMN claim_id, DROP COLUMN finished_at, DROP CONSTRAINT outbox_events_status_check;
 ALTER TABLE outbox_events ADD CONSTRAINT outbox_events_status_check CHECK (status IN ('pending', 'delivered', 'dead'));

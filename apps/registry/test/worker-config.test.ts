@@ -60,6 +60,7 @@ describe('worker configuration', () => {
       WORKER_CONCURRENCY: '2',
       WORKER_POLL_INTERVAL_MS: '250',
       WORKER_SCHEDULER_INTERVAL_MS: '30000',
+      OUTBOX_RETENTION_DAYS: '30',
       METRICS_PORT: '9100',
     })
     expect(config).toMatchObject({
@@ -68,6 +69,7 @@ describe('worker configuration', () => {
       concurrency: 2,
       pollIntervalMs: 250,
       schedulerIntervalMs: 30_000,
+      retentionDays: 30,
       metrics: { port: 9100 },
     })
   })

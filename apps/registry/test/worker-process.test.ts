@@ -68,6 +68,7 @@ describe('several workers', () => {
             concurrency: 3,
             pollIntervalMs: 20,
             schedulerIntervalMs: 60_000,
+            retentionDays: 90,
           },
           {
             pool,
@@ -109,6 +110,7 @@ describe('several workers', () => {
         concurrency: 1,
         pollIntervalMs: 20,
         schedulerIntervalMs: 50,
+        retentionDays: 90,
       },
       {
         pool,

@@ -4,6 +4,7 @@ import { deliverBatch } from '../src/worker/delivery.ts'
 import type { EesClient } from '../src/worker/ees-client.ts'
 import {
   ensureAuditPartitions,
+  purgeOutbox,
   QUEUE_ALERTS,
   QUEUE_REMINDERS,
   runScheduler,
@@ -240,5 +241,42 @@ describe('audit partitions', () => {
       'audit_records_y2043',
     ])
     await expect(registry.pool.query('TRUNCATE audit_records_y2043')).rejects.toThrow(/append-only/)
+  })
+})
+
+describe('outbox retention', () => {
+  it('deletes finished events of expired or deleted messages after the retention, nothing else', async () => {
+    const expired = await insertMessage(registry.pool, {
+      publishedAt: '2026-01-01T10:00:00Z',
+      expiresAt: '2026-02-01T10:00:00Z',
+    })
+    const live = await insertMessage(registry.pool, {
+      publishedAt: '2026-01-01T10:00:00Z',
+      expiresAt: '2027-01-01T10:00:00Z',
+    })
+    const event = (messageId: string, type: string, status: string, finishedAt: string | null) =>
+      registry.pool.query(
+        `INSERT INTO outbox_events (event_id, message_id, event_type, payload, status, finished_at)
+         VALUES (gen_random_uuid(), $1, $2, '{}', $3, $4)`,
+        [messageId, type, status, finishedAt],
+      )
+    await event(expired, 'newDocument', 'delivered', '2026-01-01T10:00:05Z')
+    await event(expired, 'newDocumentReminder', 'cancelled', '2026-01-16T10:00:00Z')
+    await event(expired, 'readDocument', 'dead', '2026-01-20T10:00:00Z')
+    await event(live, 'newDocument', 'delivered', '2026-01-01T10:00:05Z')
+    await event(crypto.randomUUID(), 'newDocument', 'delivered', '2026-01-01T10:00:05Z') // message deleted since
+    await event(crypto.randomUUID(), 'readDocument', 'pending', null)
+
+    expect(await purgeOutbox(registry.pool, new Date('2026-03-01T00:00:00Z'), 90)).toBe(0)
+    expect(await purgeOutbox(registry.pool, new Date('2026-05-01T00:00:00Z'), 90)).toBe(3)
+    const left = (await outboxRows(registry.pool)).map((row) => [
+      row.message_id === live ? 'live' : row.event_type,
+      row.status,
+    ])
+    expect(left.sort()).toEqual([
+      ['live', 'delivered'],
+      ['readDocument', 'dead'],
+      ['readDocument', 'pending'],
+    ])
   })
 })

@@ -25,6 +25,8 @@ export interface WorkerConfig {
   /** Pause of an idle delivery loop before it looks for due events again. */
   pollIntervalMs: number
   schedulerIntervalMs: number
+  /** Delivered and cancelled events of expired messages are deleted this many days after they finished. */
+  retentionDays: number
 }
 
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
@@ -72,6 +74,7 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     concurrency: read.integer('WORKER_CONCURRENCY', 4, 1, 64),
     pollIntervalMs: read.integer('WORKER_POLL_INTERVAL_MS', 1_000, 10, 600_000),
     schedulerIntervalMs: read.integer('WORKER_SCHEDULER_INTERVAL_MS', 60_000, 100, 86_400_000),
+    retentionDays: read.integer('OUTBOX_RETENTION_DAYS', 90, 1, 36_500),
   } satisfies WorkerConfig
   if (config.metrics.port !== 0 && config.metrics.port === config.health.port) {
     read.problems.push(`METRICS_PORT must differ from PORT (${config.health.port})`)

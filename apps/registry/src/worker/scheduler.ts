@@ -96,3 +96,26 @@ export async function ensureAuditPartitions(pool: Pick<pg.Pool, 'query'>, now: D
     [now],
   )
 }
+
+/**
+ * Deletes delivered and cancelled events finished more than `retentionDays` ago whose message has expired or is
+ * gone — at most `limit` per call. Nothing can queue such an event again (publication is over, the message is read
+ * or can no longer be reminded of), so the at-most-once rule loses nothing. Returns how many were deleted.
+ */
+export async function purgeOutbox(
+  pool: Pick<pg.Pool, 'query'>,
+  now: Date,
+  retentionDays: number,
+  limit = 10_000,
+): Promise<number> {
+  const result = await pool.query(
+    `DELETE FROM outbox_events WHERE event_id IN (
+       SELECT o.event_id FROM outbox_events o
+        WHERE o.status IN ('delivered', 'cancelled')
+          AND o.finished_at < $1::timestamptz - make_interval(days => $2::int)
+          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = o.message_id AND m.expires_at > $1)
+        LIMIT $3)`,
+    [now, retentionDays, limit],
+  )
+  return result.rowCount ?? 0
+}

@@ -10,13 +10,15 @@ import type { WorkerConfig } from './config.ts'
 import { type DeliveryHooks, type DeliveryOptions, deliverBatch, requeueDead } from './delivery.ts'
 import { createEesClient, type EesClient } from './ees-client.ts'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts'
-import { ensureAuditPartitions, runScheduler } from './scheduler.ts'
+import { ensureAuditPartitions, purgeOutbox, runScheduler } from './scheduler.ts'
 
 export interface OutboxWorkerOptions {
   delivery: DeliveryOptions
   concurrency: number
   pollIntervalMs: number
   schedulerIntervalMs: number
+  /** Delivered and cancelled events of expired messages are deleted this many days after they finished. */
+  retentionDays: number
 }
 
 export interface OutboxWorkerDeps {
@@ -88,6 +90,8 @@ export function startOutboxWorker(options: OutboxWorkerOptions, deps: OutboxWork
           metrics.scheduled.inc({ event_type: 'newDocumentReminder' }, run.reminders)
           metrics.scheduled.inc({ event_type: 'documentExpirationAlert' }, run.alerts)
           if (run.reminders + run.alerts > 0) log.info(run, 'scheduled events queued')
+          const purged = await purgeOutbox(deps.pool, now, options.retentionDays)
+          if (purged > 0) log.info({ purged }, 'finished events of expired messages deleted')
         }
       } catch (error) {
         metrics.loopErrors.inc({ loop: 'scheduler' })
