@@ -301,19 +301,41 @@ function defaultConditions(filters: MessageFilters): string[] {
 }
 
 /**
- * Messages listed by default in the scope, without counting rows: the trigger-kept counts minus the expired
- * messages (read from messages_by_ebox_expiry). Docs: docs/contract-decisions.md, "totalItems".
+ * Messages listed by default in the scope, without counting rows: the trigger-kept counts minus the messages
+ * expired at each row's mark (also trigger-kept, migration 0006) minus those expired since the mark (a short
+ * range of messages_by_ebox_expiry). Docs: docs/contract-decisions.md, "totalItems"; BENCHMARKS.md.
  */
 async function countListed(db: Queryable, scope: MessageScope): Promise<number> {
   const params = new Params()
   const counts = scopeCondition(params, scope, 'c')
-  const expired = scopeCondition(params, scope, 'm')
-  const { rows } = await db.query<{ n: string }>(
-    `SELECT (SELECT coalesce(sum(c.total), 0) FROM ebox_message_counts c WHERE ${counts})
-          - (SELECT count(*) FROM messages m WHERE ${expired} AND m.expires_at <= now()) AS n`,
+  const { rows } = await db.query<{ n: string; stale: boolean }>(
+    `SELECT coalesce(sum(c.total - c.expired - (
+              SELECT count(*) FROM messages m
+              WHERE m.recipient_type = c.recipient_type AND m.recipient_id = c.recipient_id
+                AND m.partition_id = c.partition_id AND m.expires_at > c.expired_until
+                AND m.expires_at <= now())), 0) AS n,
+            coalesce(min(c.expired_until) < now() - interval '10 minutes', false) AS stale
+     FROM ebox_message_counts c WHERE ${counts}`,
     params.values,
   )
+  if (rows[0]?.stale) moveExpiryMarks(db, scope)
   return Number(rows[0]?.n ?? 0)
+}
+
+/** Each process moves an e-Box's expiry marks at most this often (the read above then counts a short range). */
+const EXPIRY_MARK_INTERVAL_MS = 600_000
+const lastExpiryMark = new Map<string, number>()
+
+/** Moves the marks of the scope's e-Box to now, in the background (never waits for a row a writer holds). */
+function moveExpiryMarks(db: Queryable, scope: MessageScope, now = Date.now()): void {
+  const key = `${scope.ebox.eboxType}:${scope.ebox.id}`
+  const last = lastExpiryMark.get(key)
+  if (last !== undefined && now - last < EXPIRY_MARK_INTERVAL_MS) return
+  lastExpiryMark.set(key, now)
+  if (lastExpiryMark.size > 100_000) lastExpiryMark.clear()
+  db.query('SELECT ebox_message_counts_expire($1, $2, now())', [scope.ebox.eboxType, scope.ebox.id]).catch(() => {
+    lastExpiryMark.delete(key)
+  })
 }
 
 export interface Page {
