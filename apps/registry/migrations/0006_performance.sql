@@ -78,7 +78,15 @@ BEGIN
   END LOOP;
 END $$;
 
+-- The list's page is read as ids first: with expires_at and partition_id in the e-Box index, the default list
+-- (expired left out, a human user's partitions) is an index-only scan however deep the page.
+DROP INDEX messages_by_ebox;
+CREATE INDEX messages_by_ebox ON messages (recipient_type, recipient_id, published_at DESC, message_id DESC)
+  INCLUDE (expires_at, partition_id);
+
 -- Down Migration
+DROP INDEX messages_by_ebox;
+CREATE INDEX messages_by_ebox ON messages (recipient_type, recipient_id, published_at DESC, message_id DESC);
 DROP FUNCTION ebox_message_counts_expire(text, text, timestamptz);
 CREATE OR REPLACE FUNCTION ebox_message_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

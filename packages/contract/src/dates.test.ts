@@ -19,4 +19,12 @@ describe('formatDateTime', () => {
     const date = new Date('2025-10-26T01:30:00.500Z')
     expect(new Date(formatDateTime(date)).getTime()).toBe(date.getTime() - 500)
   })
+
+  it('agrees with Intl for instants around every DST switch of four years (the offset is cached per UTC hour)', () => {
+    const zone = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Brussels', timeZoneName: 'longOffset' })
+    for (let t = Date.UTC(2024, 0, 1); t < Date.UTC(2028, 0, 1); t += 1_799_999) {
+      const name = zone.formatToParts(new Date(t)).find((part) => part.type === 'timeZoneName')?.value
+      expect(formatDateTime(new Date(t)).slice(19)).toBe(name?.slice(3))
+    }
+  })
 })

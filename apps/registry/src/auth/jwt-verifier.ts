@@ -1,6 +1,6 @@
 import { RegistryError } from '@ebox/contract'
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose'
-import { principalFromClaims, type TokenClaims } from './principal.ts'
+import { type Principal, principalFromClaims, type TokenClaims } from './principal.ts'
 import type { TokenVerifier } from './verifier.ts'
 
 export interface JwtVerifierOptions {
@@ -14,19 +14,33 @@ export interface JwtVerifierOptions {
   /** An unknown `kid` refetches the JWKS at most once per cooldown (key rotation without a restart). */
   jwksCooldownMs?: number
   jwksTimeoutMs?: number
+  /** A verified token is remembered this long (never past its `exp`); 0 disables the cache. Default 60 s. */
+  cacheMs?: number
+  /** Entries kept at most (oldest dropped first). */
+  maxCacheEntries?: number
 }
 
 /**
  * JWT access tokens checked locally. Keys come only from the configured JWKS: `jku`, `x5u` and embedded `jwk`
- * headers are never consulted, and only the allow-listed asymmetric algorithms are accepted.
+ * headers are never consulted, and only the allow-listed asymmetric algorithms are accepted. A token that passed
+ * is remembered (exact token text as key) for at most `cacheMs` and never past its `exp`, so that a client's
+ * burst of calls pays one signature check (issue 10: RS256 verification was a tenth of a reference-data call).
  */
 export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   const keys = createRemoteJWKSet(new URL(options.jwksUrl), {
     cooldownDuration: options.jwksCooldownMs ?? 30_000,
     timeoutDuration: options.jwksTimeoutMs ?? 3_000,
   })
+  const cacheMs = options.cacheMs ?? 60_000
+  const maxEntries = options.maxCacheEntries ?? 10_000
+  const cache = new Map<string, { principal: Principal; until: number }>()
   return {
     async verify(token) {
+      const hit = cache.get(token)
+      if (hit) {
+        if (Date.now() < hit.until) return hit.principal
+        cache.delete(token)
+      }
       let payload: JWTPayload
       try {
         ;({ payload } = await jwtVerify(token, keys, {
@@ -43,7 +57,21 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
         }
         throw new RegistryError('UNAUTHENTICATED', undefined, { cause: error })
       }
-      return principalFromClaims(payload as TokenClaims, token)
+      const principal = principalFromClaims(payload as TokenClaims, token)
+      const until = Math.min(Date.now() + cacheMs, (payload.exp ?? 0) * 1000)
+      if (cacheMs > 0 && until > Date.now()) {
+        if (cache.size >= maxEntries) {
+          for (const key of cache.keys()) {
+            cache.delete(key)
+            if (cache.size < maxEntries) break
+          }
+        }
+        cache.set(token, { principal, until })
+      }
+      return principal
+    },
+    close() {
+      cache.clear()
     },
   }
 }
