@@ -187,7 +187,13 @@ describe('the worker process (`registry worker`)', () => {
   it('killed (SIGKILL) mid-batch loses nothing: the next worker delivers the batch after its lease', async () => {
     await queueNewDocuments(registry.pool, 8)
     stub.behaviour = 'hang'
-    const first = await spawnWorker({ EES_TIMEOUT_MS: '30000', OUTBOX_LEASE_MS: '60000' })
+    // One batch holding all eight, so what the stand-in received is exactly what the worker had claimed.
+    const first = await spawnWorker({
+      EES_TIMEOUT_MS: '30000',
+      OUTBOX_LEASE_MS: '60000',
+      OUTBOX_BATCH_SIZE: '8',
+      WORKER_CONCURRENCY: '1',
+    })
     await stub.waitForRequests(stub.requests + 1, 20_000)
     const inFlight = stub.received.map((event) => event.eventCorrelationId)
     first.kill('SIGKILL')
