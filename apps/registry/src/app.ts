@@ -45,7 +45,7 @@ export async function buildApp({ config, pool, verifier, partitionService, logge
     },
     bodyLimit: 1024 * 1024,
     connectionTimeout: 30_000,
-    requestTimeout: 120_000,
+    requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     http: { maxHeaderSize: config.http.maxHeaderBytes },

@@ -74,6 +74,8 @@ export interface HttpConfig {
   /** Proxies in front of the service whose X-Forwarded-For is trusted (0 = none). */
   trustProxyHops: number
   maxHeaderBytes: number
+  /** Longest time a whole request may take to arrive (large publications over slow links need minutes). */
+  requestTimeoutMs: number
   rateLimit: {
     windowSeconds: number
     /** Requests per window and authenticated client (by client id). */
@@ -207,6 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
       corsOrigins: readOrigins(read, defaults?.corsOrigins ?? []),
       trustProxyHops: read.integer('TRUST_PROXY_HOPS', 0, 0, 10),
       maxHeaderBytes: read.integer('HTTP_MAX_HEADER_BYTES', 16_384, 4_096, 65_536),
+      requestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 300_000, 10_000, 3_600_000),
       rateLimit: {
         windowSeconds: read.integer('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3_600),
         perClient: read.integer('RATE_LIMIT_PER_CLIENT', 600, 1, 1_000_000),

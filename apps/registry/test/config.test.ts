@@ -60,6 +60,11 @@ describe('configuration', () => {
       'DB_STATEMENT_TIMEOUT_MS must be an integer from 100 to 600000, got "5"',
     ],
     [
+      'HTTP_REQUEST_TIMEOUT_MS',
+      '500',
+      'HTTP_REQUEST_TIMEOUT_MS must be an integer from 10000 to 3600000, got "500"',
+    ],
+    [
       'OAUTH_ALGORITHMS',
       'RS256,HS256',
       'OAUTH_ALGORITHMS may only name asymmetric algorithms (RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA), got "HS256"',
