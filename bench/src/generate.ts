@@ -113,6 +113,15 @@ function stableBytes(seed: number, label: string, size: number): Buffer {
 
 const DAY = 86_400_000
 
+/** The bytes of download attachment `index` (0: downloadBytes[0], 1: downloadBytes[1]), as stored. */
+export function downloadContent(spec: DatasetSpec, index: 0 | 1): Buffer {
+  const size = spec.downloadBytes[index]
+  const parts: Buffer[] = []
+  for (let at = 0, seq = 0; at < size; at += CHUNK_BYTES, seq++)
+    parts.push(stableBytes(spec.seed, `download-${index + 1}:${seq}`, Math.min(CHUNK_BYTES, size - at)))
+  return Buffer.concat(parts)
+}
+
 /** Ids of the generated reference data and e-Boxes (pure function of the spec). */
 function layout(spec: DatasetSpec) {
   const organizations = Array.from({ length: spec.senderOrganizations }, (_, i) =>

@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http'
 import autocannon from 'autocannon'
 
 export interface LoadRequest {
@@ -78,5 +79,62 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
     latencyMs: percentiles(latencies),
     errors: result.errors + result.timeouts + unexpected,
     bytesPerSecond: result.throughput.total / seconds,
+  }
+}
+
+/**
+ * Downloads: `connections` keep-alive loops of GET that count and discard the body. autocannon appends every body
+ * chunk to a string (utf8 decoding of incompressible bytes was a third of its CPU at 64 MB/s, and it was the
+ * bottleneck), so large binary responses are measured with this client instead.
+ */
+export async function runDownloadLoad(options: LoadOptions): Promise<Measurement> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections })
+  const expect = new Set(options.expect ?? [200])
+  const latencies: number[] = []
+  let errors = 0
+  let bytes = 0
+  const started = performance.now()
+  const deadline = started + options.durationSeconds * 1000
+  const one = (request: LoadRequest) =>
+    new Promise<void>((resolve) => {
+      const t0 = performance.now()
+      const req = httpRequest(
+        `${options.url}${request.path}`,
+        { method: request.method, headers: request.headers ?? {}, agent, timeout: 60_000 },
+        (response) => {
+          response.on('data', (chunk: Buffer) => {
+            bytes += chunk.length
+          })
+          response.on('end', () => {
+            if (expect.has(response.statusCode ?? 0)) latencies.push(performance.now() - t0)
+            else errors++
+            resolve()
+          })
+          response.on('error', () => {
+            errors++
+            resolve()
+          })
+        },
+      )
+      req.on('error', () => {
+        errors++
+        resolve()
+      })
+      req.end()
+    })
+  await Promise.all(
+    Array.from({ length: options.connections }, async (_, lane) => {
+      for (let n = lane; performance.now() < deadline; n++)
+        await one(options.requests[n % options.requests.length]!)
+    }),
+  )
+  agent.destroy()
+  const seconds = (performance.now() - started) / 1000
+  return {
+    requests: latencies.length,
+    requestsPerSecond: latencies.length / seconds,
+    latencyMs: percentiles(latencies),
+    errors,
+    bytesPerSecond: bytes / seconds,
   }
 }

@@ -4,8 +4,8 @@ import { startTokenIssuer } from '@ebox/token-issuer'
 import { runDatabaseCeiling } from './ceilings/database.ts'
 import type { CapturedResponse } from './ceilings/framework-routes.ts'
 import { startFileCeiling, startFrameworkCeiling } from './ceilings/start.ts'
-import type { Dataset } from './generate.ts'
-import { type LoadRequest, type Measurement, runLoad } from './load.ts'
+import { type Dataset, downloadContent } from './generate.ts'
+import { type LoadOptions, type LoadRequest, type Measurement, runDownloadLoad, runLoad } from './load.ts'
 import { buildScenarios, referenceSchemaOf, type Scenario } from './scenarios.ts'
 import type { CapturedStatement } from './service/captured.ts'
 import {
@@ -124,25 +124,28 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
         ...(options.poolMax ? { poolMax: options.poolMax } : {}),
       })
       try {
+        // Prime, then capture every scenario on the idle service (before any load: requests still in flight
+        // after a load run would mix their SQL into the capture). First reads have side effects (read marks, the
+        // consultation record) that later ones do not.
         for (const scenario of scenarios) {
-          const plain = withAuth(scenario.requests, tokenOf(scenario))
-          // Prime: first reads have side effects (read marks, consultation record) that later ones do not.
-          for (const request of plain) {
+          for (const request of withAuth(scenario.requests, tokenOf(scenario))) {
             const response = await send(registry.url, request)
             const etag = response.headers.get('etag')
             if (etag) etags.set(request.path, etag)
             await response.arrayBuffer()
           }
-          const requests = withAuth(
-            scenario.requests,
-            tokenOf(scenario),
-            scenario.conditional ? etags : undefined,
-          )
+        }
+        const requestsOf = (scenario: Scenario) =>
+          withAuth(scenario.requests, tokenOf(scenario), scenario.conditional ? etags : undefined)
+        for (const scenario of scenarios) {
           if (!captures.has(scenario.id) && !scenario.ceilingsOf) {
-            captures.set(scenario.id, await capture(registry, scenario, requests))
+            captures.set(scenario.id, await capture(registry, scenario, requestsOf(scenario)))
           }
+        }
+        for (const scenario of scenarios) {
+          const requests = requestsOf(scenario)
           if (warmup(scenario) > 0) {
-            await runLoad({
+            await loaderOf(scenario)({
               url: registry.url,
               requests,
               connections: scenario.connections,
@@ -151,9 +154,11 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
               ...(scenario.overallRate ? { overallRate: scenario.overallRate } : {}),
             })
           }
+          // Let the previous run's last requests and audit batches finish first.
+          await new Promise((resolve) => setTimeout(resolve, 500))
           const before = await memoryOf(registry.pid)
           await resetPeak(registry.pid)
-          const measured = await runLoad({
+          const measured = await loaderOf(scenario)({
             url: registry.url,
             requests,
             connections: scenario.connections,
@@ -210,11 +215,12 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
     }
 
     // File-stream ceiling: a plain HTTP server streaming a file of the same size from disk.
-    const fileScenarios = scenarios.filter((s) => s.ceiling === 'file' && s.fileBytes !== undefined)
+    const fileScenarios = scenarios.filter((s) => s.ceiling === 'file' && s.download !== undefined)
     if (fileScenarios.length > 0) {
       const dir = join(options.workDir, 'files')
       mkdirSync(dir, { recursive: true })
-      for (const s of fileScenarios) writeFileSync(join(dir, `${s.id}.bin`), Buffer.alloc(s.fileBytes!, 7))
+      for (const s of fileScenarios)
+        writeFileSync(join(dir, `${s.id}.bin`), downloadContent(options.dataset.spec, s.download!))
       const ceiling = await startFileCeiling(dir, options.workDir)
       log('file-stream ceiling')
       try {
@@ -224,8 +230,8 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
             requests: [{ method: 'GET' as const, path: `/${scenario.id}.bin` }],
             connections: scenario.connections,
           }
-          if (warmup(scenario) > 0) await runLoad({ ...load, durationSeconds: warmup(scenario) })
-          const measured = await runLoad({ ...load, durationSeconds: duration(scenario) })
+          if (warmup(scenario) > 0) await runDownloadLoad({ ...load, durationSeconds: warmup(scenario) })
+          const measured = await runDownloadLoad({ ...load, durationSeconds: duration(scenario) })
           results.get(scenario.id)!.file = measured
           log(`  ${scenario.id}: ${summary(measured)}`)
         }
@@ -270,6 +276,11 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
     machine: {},
     results: [...results.values()],
   }
+}
+
+/** Downloads are measured with a body-discarding client (see runDownloadLoad), everything else with autocannon. */
+function loaderOf(scenario: Scenario): (options: LoadOptions) => Promise<Measurement> {
+  return scenario.ceiling === 'file' ? runDownloadLoad : runLoad
 }
 
 /** Replays each captured request of a rotating scenario in turn (one ceiling run per request, weighted equally). */

@@ -25,8 +25,8 @@ export interface Scenario {
   conditional?: boolean
   /** The SQL writes: the database ceiling replays it with fresh UUIDs. */
   write?: boolean
-  /** Size of the download (file ceiling). */
-  fileBytes?: number
+  /** Which generated download it fetches (the file ceiling serves the same bytes from disk). */
+  download?: 0 | 1
   /** Fraction of the run's duration (long writes fill the database). */
   durationFactor?: number
   requests: LoadRequest[]
@@ -137,6 +137,18 @@ export function buildScenarios(dataset: Dataset): Scenario[] {
       requests: [get(`/ebox/messages?q=${encodeURIComponent(dataset.searchTerm)}&qlang=fr`)],
     },
     {
+      id: 'search-fr-at-25',
+      title: `Search q="${dataset.searchTerm}" qlang=fr, at 25 req/s`,
+      token: 'consumer',
+      connections: 8,
+      overallRate: 25,
+      expect: [200],
+      schema: 'Messages',
+      ceiling: 'framework',
+      ceilingsOf: 'search-fr',
+      requests: [get(`/ebox/messages?q=${encodeURIComponent(dataset.searchTerm)}&qlang=fr`)],
+    },
+    {
       id: 'message-detail',
       title: 'Message detail',
       token: 'consumer',
@@ -172,7 +184,7 @@ export function buildScenarios(dataset: Dataset): Scenario[] {
       connections: 8,
       expect: [200],
       ceiling: 'file',
-      fileBytes: small,
+      download: 0,
       requests: [content(dataset.downloadMessageIds[0])],
     },
     {
@@ -182,7 +194,7 @@ export function buildScenarios(dataset: Dataset): Scenario[] {
       connections: 4,
       expect: [200],
       ceiling: 'file',
-      fileBytes: large,
+      download: 1,
       requests: [content(dataset.downloadMessageIds[1])],
     },
     {

@@ -56,6 +56,7 @@ describe('benchmark harness (smoke)', () => {
       'list-deep-page',
       'list-filters',
       'search-fr',
+      'search-fr-at-25',
       'message-detail',
       'reference-data',
       'reference-data-304',
@@ -96,7 +97,7 @@ describe('benchmark harness (smoke)', () => {
       expect.arrayContaining([
         'List page 1, p99 ≤ 25 ms at 1,000 req/s',
         'List page 1 ≥ 40 % of the framework ceiling',
-        'q search, p95 ≤ 50 ms',
+        'q search, p95 ≤ 50 ms (at 25 req/s)',
         'Reference-data detail ≥ 60 % of the framework ceiling',
       ]),
     )

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
 import { type Measurement, percentiles } from '../load.ts'
 import { type CapturedStatement, decodeValue } from '../service/captured.ts'
 
@@ -46,6 +47,18 @@ export function replayPlan(statements: CapturedStatement[]): Step[] {
   }
   if (transaction) steps.push({ kind: 'transaction', statements: transaction })
   return steps
+}
+
+/** A COPY … TO STDOUT, read to its end on a connection of its own (as the service's content reads do). */
+async function copyOut(pool: pg.Pool, text: string): Promise<void> {
+  const client = await pool.connect()
+  try {
+    for await (const _ of client.query(copyTo(text))) {
+      // drained
+    }
+  } finally {
+    client.release()
+  }
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi
@@ -97,7 +110,13 @@ export async function runDatabaseCeiling(options: {
       if (step.kind === 'parallel') {
         await Promise.all(
           step.statements.map((s) =>
-            pool.query({ text: s.text, values: parameters(s, fresh), ...(s.name ? { name: s.name } : {}) }),
+            s.copy
+              ? copyOut(pool, s.text)
+              : pool.query({
+                  text: s.text,
+                  values: parameters(s, fresh),
+                  ...(s.name ? { name: s.name } : {}),
+                }),
           ),
         )
       } else {

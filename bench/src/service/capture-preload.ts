@@ -34,8 +34,26 @@ prototype.query = function patchedQuery(this: unknown, ...args: unknown[]) {
     typeof first === 'string'
       ? { text: first }
       : (first as { text?: string; name?: string; values?: unknown[]; submit?: unknown })
-  if (typeof config?.text !== 'string' || typeof config.submit === 'function')
+  if (typeof config?.text !== 'string') return original.apply(this, args)
+  if (typeof config.submit === 'function') {
+    // A COPY stream (pg-copy-streams): recorded with its text, ended when the stream ends.
+    const statement: CapturedStatement = {
+      text: config.text,
+      values: [],
+      copy: true,
+      startedAt: now(),
+      endedAt: Number.NaN,
+    }
+    captured.push(statement)
+    const stream = config as unknown as NodeJS.EventEmitter
+    const ended = () => {
+      statement.endedAt = now()
+    }
+    stream.once('end', ended)
+    stream.once('finish', ended)
+    stream.once('error', ended)
     return original.apply(this, args)
+  }
   const values = (Array.isArray(second) ? second : config.values) ?? []
   const statement: CapturedStatement = {
     text: config.text,

@@ -3,6 +3,8 @@ export interface CapturedStatement {
   text: string
   name?: string
   values: EncodedValue[]
+  /** A COPY … TO STDOUT stream (pg-copy-streams), replayed as one. */
+  copy?: boolean
   /** Milliseconds since the service started: overlapping statements ran concurrently. */
   startedAt: number
   endedAt: number

@@ -132,6 +132,8 @@ export async function startRegistry(options: {
   const url = `http://127.0.0.1:${port}`
   const child = await spawnNode(
     [
+      // Extra flags for a closer look, e.g. BENCH_REGISTRY_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+      ...(process.env.BENCH_REGISTRY_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       '--conditions=source',
       '--import',
       'tsx',
