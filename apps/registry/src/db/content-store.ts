@@ -86,19 +86,26 @@ export async function writeContent(
  * COPY's binary format: bytea as its raw bytes, where a SELECT would send (and pg decode) twice as many hex
  * characters — a third of the throughput (issue 10, BENCHMARKS.md).
  */
-export function readContent(pool: pg.Pool, contentId: string): Readable {
+export function readContent(pool: pg.Pool, contentId: string, sizeBytes?: number): Readable {
   if (!UUID.test(contentId)) throw new Error(`not a content id: ${contentId}`)
+  // Known size: the last chunk is known too, so no query is spent learning that there is nothing more.
+  const chunkCount = sizeBytes === undefined ? Number.POSITIVE_INFINITY : Math.ceil(sizeBytes / CHUNK_BYTES)
   let next = 0
   let done = false
   return new Readable({
     highWaterMark: CHUNK_BYTES * 2,
     async read() {
       if (done) return
+      if (next >= chunkCount) {
+        done = true
+        this.push(null)
+        return
+      }
       try {
         const chunks = await readChunks(pool, contentId, next, CHUNKS_PER_READ)
         for (const chunk of chunks) this.push(chunk)
         next += chunks.length
-        if (chunks.length < CHUNKS_PER_READ) {
+        if (chunks.length < CHUNKS_PER_READ || next >= chunkCount) {
           done = true
           this.push(null)
         }

@@ -434,6 +434,8 @@ export interface StoredAttachmentRef {
   attachment: Attachment
   contentId: string
   sizeBytes: number
+  /** The message was already read: consulting its main content changes nothing (no read-mark transaction). */
+  messageRead: boolean
 }
 
 /** One attachment and where its bytes are; undefined when the message is not in the scope or has no such id. */
@@ -445,15 +447,21 @@ export async function getAttachment(
 ): Promise<StoredAttachmentRef | undefined> {
   if (!isMessageId(messageId)) return undefined
   const params = new Params()
-  const { rows } = await db.query<AttachmentRow>(
-    `SELECT ${ATTACHMENT_COLUMNS} FROM messages m JOIN attachments a USING (message_id)
+  const { rows } = await db.query<AttachmentRow & { message_read: boolean }>(
+    `SELECT ${ATTACHMENT_COLUMNS}, m.read_at IS NOT NULL AS message_read
+     FROM messages m JOIN attachments a USING (message_id)
      WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}
        AND a.attachment_id = ${params.add(attachmentId)}`,
     params.values,
   )
   const row = rows[0]
   return row
-    ? { attachment: attachmentOf(row), contentId: row.content_id, sizeBytes: row.size_bytes }
+    ? {
+        attachment: attachmentOf(row),
+        contentId: row.content_id,
+        sizeBytes: row.size_bytes,
+        messageRead: row.message_read,
+      }
     : undefined
 }
 

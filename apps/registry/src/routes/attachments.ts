@@ -117,8 +117,8 @@ export default async function attachmentRoutes(instance: FastifyInstance, option
         .header('content-disposition', contentDisposition(found.attachment.fileName))
       // HEAD: Fastify drops a stream's body but keeps our Content-Length (an empty payload would reset it to 0).
       if (request.method === 'HEAD') return reply.send(Readable.from([]))
-      if (found.attachment.isMainContent) await markRead(pool, scope, messageId)
-      return reply.send(readContent(pool, found.contentId))
+      if (found.attachment.isMainContent && !found.messageRead) await markRead(pool, scope, messageId)
+      return reply.send(readContent(pool, found.contentId, found.sizeBytes))
     },
   )
 }
