@@ -30,6 +30,23 @@ export interface Paging {
   pageSize: number
 }
 
+/** One page of a reference-data list and the list's size: `select` ordered by `orderBy`, counted over `table`. */
+async function pageOf<Row extends pg.QueryResultRow, Item>(
+  db: Queryable,
+  query: { select: string; orderBy: string; table: string },
+  paging: Paging,
+  toItem: (row: Row) => Item,
+) {
+  const [page, count] = await Promise.all([
+    db.query<Row>(`${query.select} ORDER BY ${query.orderBy} LIMIT $1 OFFSET $2`, [
+      paging.pageSize,
+      (paging.page - 1) * paging.pageSize,
+    ]),
+    db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${query.table}`),
+  ])
+  return { items: page.rows.map(toItem), totalItems: count.rows[0]?.n ?? 0 }
+}
+
 const optionalTexts = (value: Texts | undefined) => (value ? fillTranslations(value) : undefined)
 const optionalContact = (value: Contact | null) =>
   value && Object.keys(value).length > 0 ? value : undefined
@@ -92,15 +109,13 @@ function messageTypeOf(row: MessageTypeRow): MessageType {
   }
 }
 
-export async function listMessageTypes(db: Queryable, paging: Paging) {
-  const [page, count] = await Promise.all([
-    db.query<MessageTypeRow>(`${MESSAGE_TYPE_SELECT} ORDER BY t.message_type_id LIMIT $1 OFFSET $2`, [
-      paging.pageSize,
-      (paging.page - 1) * paging.pageSize,
-    ]),
-    db.query<{ n: number }>('SELECT count(*)::int AS n FROM message_types'),
-  ])
-  return { items: page.rows.map(messageTypeOf), totalItems: count.rows[0]?.n ?? 0 }
+export function listMessageTypes(db: Queryable, paging: Paging) {
+  return pageOf(
+    db,
+    { select: MESSAGE_TYPE_SELECT, orderBy: 't.message_type_id', table: 'message_types' },
+    paging,
+    messageTypeOf,
+  )
 }
 
 export async function getMessageType(db: Queryable, id: string): Promise<MessageType | undefined> {
@@ -144,15 +159,13 @@ function applicationOf(row: ApplicationRow): SenderApplication {
   }
 }
 
-export async function listSenderApplications(db: Queryable, paging: Paging) {
-  const [page, count] = await Promise.all([
-    db.query<ApplicationRow>(`${APPLICATION_SELECT} ORDER BY a.application_id LIMIT $1 OFFSET $2`, [
-      paging.pageSize,
-      (paging.page - 1) * paging.pageSize,
-    ]),
-    db.query<{ n: number }>('SELECT count(*)::int AS n FROM sender_applications'),
-  ])
-  return { items: page.rows.map(applicationOf), totalItems: count.rows[0]?.n ?? 0 }
+export function listSenderApplications(db: Queryable, paging: Paging) {
+  return pageOf(
+    db,
+    { select: APPLICATION_SELECT, orderBy: 'a.application_id', table: 'sender_applications' },
+    paging,
+    applicationOf,
+  )
 }
 
 export async function getSenderApplication(
@@ -201,15 +214,13 @@ function organizationOf(row: OrganizationRow): SenderOrganization {
   }
 }
 
-export async function listSenderOrganizations(db: Queryable, paging: Paging) {
-  const [page, count] = await Promise.all([
-    db.query<OrganizationRow>(`${ORGANIZATION_SELECT} ORDER BY o.organization_id LIMIT $1 OFFSET $2`, [
-      paging.pageSize,
-      (paging.page - 1) * paging.pageSize,
-    ]),
-    db.query<{ n: number }>('SELECT count(*)::int AS n FROM sender_organizations'),
-  ])
-  return { items: page.rows.map(organizationOf), totalItems: count.rows[0]?.n ?? 0 }
+export function listSenderOrganizations(db: Queryable, paging: Paging) {
+  return pageOf(
+    db,
+    { select: ORGANIZATION_SELECT, orderBy: 'o.organization_id', table: 'sender_organizations' },
+    paging,
+    organizationOf,
+  )
 }
 
 export async function getSenderOrganization(
