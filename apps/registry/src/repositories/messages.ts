@@ -17,6 +17,7 @@ import {
 import type pg from 'pg'
 import type { MessageScope } from '../auth/message-scope.ts'
 import { inTransaction } from '../db/pool.ts'
+import { prepared } from '../db/prepared.ts'
 import { enqueueEvent } from '../federation/outbox.ts'
 
 /**
@@ -185,9 +186,11 @@ async function attachmentsOf(db: Queryable, messageIds: string[]): Promise<Map<s
   const byMessage = new Map<string, AttachmentRow[]>(messageIds.map((id) => [id, []]))
   if (messageIds.length === 0) return byMessage
   const { rows } = await db.query<AttachmentRow>(
-    `SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.message_id = ANY($1::uuid[])
+    prepared(
+      `SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.message_id = ANY($1::uuid[])
      ORDER BY a.message_id, a.position, a.attachment_id`,
-    [messageIds],
+      [messageIds],
+    ),
   )
   for (const row of rows) byMessage.get(row.message_id)?.push(row)
   return byMessage
@@ -226,10 +229,12 @@ async function referenceMatches(db: Queryable, q: string, qlang: Language): Prom
   const column = SEARCH_COLUMN[qlang]
   const like = `${column} LIKE $1 ESCAPE '\\'`
   const { rows } = await db.query<ReferenceMatches>(
-    `SELECT array(SELECT message_type_id FROM message_types WHERE ${like}) AS types,
+    prepared(
+      `SELECT array(SELECT message_type_id FROM message_types WHERE ${like}) AS types,
             array(SELECT application_id FROM sender_applications WHERE ${like}) AS applications,
             array(SELECT organization_id FROM sender_organizations WHERE ${like}) AS organizations`,
-    [searchPattern(q)],
+      [searchPattern(q)],
+    ),
   )
   return rows[0] ?? { types: [], applications: [], organizations: [] }
 }
@@ -309,14 +314,16 @@ async function countListed(db: Queryable, scope: MessageScope): Promise<number> 
   const params = new Params()
   const counts = scopeCondition(params, scope, 'c')
   const { rows } = await db.query<{ n: string; stale: boolean }>(
-    `SELECT coalesce(sum(c.total - c.expired - (
+    prepared(
+      `SELECT coalesce(sum(c.total - c.expired - (
               SELECT count(*) FROM messages m
               WHERE m.recipient_type = c.recipient_type AND m.recipient_id = c.recipient_id
                 AND m.partition_id = c.partition_id AND m.expires_at > c.expired_until
                 AND m.expires_at <= now())), 0) AS n,
             coalesce(min(c.expired_until) < now() - interval '10 minutes', false) AS stale
      FROM ebox_message_counts c WHERE ${counts}`,
-    params.values,
+      params.values,
+    ),
   )
   if (rows[0]?.stale) moveExpiryMarks(db, scope)
   return Number(rows[0]?.n ?? 0)
@@ -347,8 +354,8 @@ export interface Page {
 
 /**
  * A page of the caller's messages, newest publication first, ties broken by message id (descending) so pages
- * never overlap nor skip. Three queries whatever the page size (the page, its attachments, the count), a fourth
- * with `q` (the reference data it matches).
+ * never overlap nor skip. Three queries whatever the page size (the page, its attachments, the count); with `q`,
+ * one more before (the reference data it matches) and page and count in one statement.
  */
 export async function listMessages(
   db: Queryable,
@@ -357,39 +364,62 @@ export async function listMessages(
   page: Page,
 ): Promise<{ items: Message[]; totalItems: number }> {
   const params = new Params()
-  const references =
-    filters.q !== undefined && filters.qlang !== undefined
-      ? await referenceMatches(db, filters.q, filters.qlang)
-      : undefined
+  const searching = filters.q !== undefined && filters.qlang !== undefined
+  const references = searching ? await referenceMatches(db, filters.q!, filters.qlang!) : undefined
   const filtered = filterConditions(params, scope, filters, references)
   const where = [scopeCondition(params, scope), ...filtered, ...defaultConditions(filters)].join(' AND ')
+  const countParams = params.values.slice()
   const limit = params.add(page.pageSize)
   const offset = params.add((page.page - 1) * page.pageSize)
-  const countParams = params.values.slice(0, params.values.length - 2)
-  const [rows, totalItems] = await Promise.all([
-    // The page's ids first (an index-only scan of messages_by_ebox for the default list, however deep the page:
-    // migration 0006 includes expires_at and partition_id), then only those rows (BENCHMARKS.md, deep page).
-    db.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.message_id IN (
-         SELECT m.message_id FROM messages m WHERE ${where}
-         ORDER BY m.published_at DESC, m.message_id DESC LIMIT ${limit} OFFSET ${offset})
-       ORDER BY m.published_at DESC, m.message_id DESC`,
-      params.values,
-    ),
-    filtered.length === 0 && CONTRACT.hideExpiredByDefault && !CONTRACT.hideInvisibleByDefault
-      ? countListed(db, scope)
-      : db
-          .query<{ n: string }>(`SELECT count(*) AS n FROM messages m WHERE ${where}`, countParams)
-          .then((result) => Number(result.rows[0]?.n ?? 0)),
-  ])
+  const ordered = 'ORDER BY m.published_at DESC, m.message_id DESC'
+  let rows: MessageRow[]
+  let totalItems: number
+  if (searching) {
+    // Both the page and the count need every candidate of the search (trigram recheck, expiry): they are read
+    // once, in one statement, instead of once per query (BENCHMARKS.md, search).
+    const result = await db.query<MessageRow & { total: string }>(
+      prepared(
+        `WITH matches AS MATERIALIZED (SELECT m.message_id, m.published_at FROM messages m WHERE ${where}),
+              page AS (SELECT m.message_id FROM matches m ${ordered} LIMIT ${limit} OFFSET ${offset})
+         SELECT t.total, ${MESSAGE_COLUMNS}
+         FROM (SELECT count(*) AS total FROM matches) t
+           LEFT JOIN (page JOIN messages m USING (message_id)) ON true
+         ${ordered}`,
+        params.values,
+      ),
+    )
+    rows = result.rows.filter((row) => row.message_id !== null)
+    totalItems = Number(result.rows[0]?.total ?? 0)
+  } else {
+    const unfiltered =
+      filtered.length === 0 && CONTRACT.hideExpiredByDefault && !CONTRACT.hideInvisibleByDefault
+    const [result, total] = await Promise.all([
+      // The page's ids first (an index-only scan of messages_by_ebox for the default list, however deep the
+      // page: migration 0006 includes expires_at and partition_id), then only those rows (BENCHMARKS.md).
+      db.query<MessageRow>(
+        prepared(
+          `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.message_id IN (
+             SELECT m.message_id FROM messages m WHERE ${where} ${ordered} LIMIT ${limit} OFFSET ${offset})
+           ${ordered}`,
+          params.values,
+        ),
+      ),
+      unfiltered
+        ? countListed(db, scope)
+        : db
+            .query<{ n: string }>(
+              prepared(`SELECT count(*) AS n FROM messages m WHERE ${where}`, countParams),
+            )
+            .then((count) => Number(count.rows[0]?.n ?? 0)),
+    ])
+    rows = result.rows
+    totalItems = total
+  }
   const attachments = await attachmentsOf(
     db,
-    rows.rows.map((row) => row.message_id),
+    rows.map((row) => row.message_id),
   )
-  return {
-    items: rows.rows.map((row) => messageOf(row, attachments.get(row.message_id) ?? [])),
-    totalItems,
-  }
+  return { items: rows.map((row) => messageOf(row, attachments.get(row.message_id) ?? [])), totalItems }
 }
 
 // One message --------------------------------------------------------------------------------------------------
@@ -402,9 +432,11 @@ export async function getMessage(
   if (!isMessageId(messageId)) return undefined
   const params = new Params()
   const { rows } = await db.query<MessageRow>(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${scopeCondition(params, scope)}
+    prepared(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${scopeCondition(params, scope)}
        AND m.message_id = ${params.add(messageId)}`,
-    params.values,
+      params.values,
+    ),
   )
   const row = rows[0]
   if (!row) return undefined
@@ -421,10 +453,12 @@ export async function getAttachments(
   if (!isMessageId(messageId)) return undefined
   const params = new Params()
   const { rows } = await db.query<AttachmentRow & { in_scope: boolean }>(
-    `SELECT ${ATTACHMENT_COLUMNS} FROM messages m LEFT JOIN attachments a USING (message_id)
+    prepared(
+      `SELECT ${ATTACHMENT_COLUMNS} FROM messages m LEFT JOIN attachments a USING (message_id)
      WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}
      ORDER BY a.position, a.attachment_id`,
-    params.values,
+      params.values,
+    ),
   )
   if (rows.length === 0) return undefined
   return rows.filter((row) => row.attachment_id !== null).map(attachmentOf)
@@ -448,11 +482,13 @@ export async function getAttachment(
   if (!isMessageId(messageId)) return undefined
   const params = new Params()
   const { rows } = await db.query<AttachmentRow & { message_read: boolean }>(
-    `SELECT ${ATTACHMENT_COLUMNS}, m.read_at IS NOT NULL AS message_read
+    prepared(
+      `SELECT ${ATTACHMENT_COLUMNS}, m.read_at IS NOT NULL AS message_read
      FROM messages m JOIN attachments a USING (message_id)
      WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}
        AND a.attachment_id = ${params.add(attachmentId)}`,
-    params.values,
+      params.values,
+    ),
   )
   const row = rows[0]
   return row
@@ -474,9 +510,11 @@ export async function getBody(
   if (!isMessageId(messageId)) return undefined
   const params = new Params()
   const { rows } = await db.query<{ body: Texts | null; body_main_content: boolean }>(
-    `SELECT m.body, m.body_main_content FROM messages m
+    prepared(
+      `SELECT m.body, m.body_main_content FROM messages m
      WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}`,
-    params.values,
+      params.values,
+    ),
   )
   const row = rows[0]
   if (!row) return undefined
@@ -492,9 +530,11 @@ export async function getPaymentData(
   if (!isMessageId(messageId)) return undefined
   const params = new Params()
   const { rows } = await db.query<{ payment_data: StoredPaymentData | null }>(
-    `SELECT m.payment_data FROM messages m
+    prepared(
+      `SELECT m.payment_data FROM messages m
      WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}`,
-    params.values,
+      params.values,
+    ),
   )
   const row = rows[0]
   if (!row) return undefined
