@@ -27,19 +27,21 @@ const rate = (value: number | undefined) =>
       ? value.toFixed(1)
       : Math.round(value).toLocaleString('en')
 const ratio = (a: number, b: number | undefined) => (b ? `${Math.round((100 * a) / b)} %` : '–')
+const cpu = (value: number | undefined) =>
+  value === undefined || !Number.isFinite(value) ? '–' : value < 1 ? value.toFixed(2) : value.toFixed(1)
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)}`
 
 /** The results table (markdown): one row per scenario and OAuth mode, ceilings and ratios beside it. */
 export function resultsTable(report: BenchReport): string {
   const lines = [
-    '| Scenario | Auth | conn. | req/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MB (growth) | framework ceiling req/s | service / framework | database ceiling req/s | service / database | file-stream ceiling req/s | service / file |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| Scenario | Auth | conn. | req/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MB (growth) | CPU ms/req service + PostgreSQL | framework ceiling req/s | service / framework | database ceiling req/s | service / database | file-stream ceiling req/s | service / file |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ]
   for (const result of report.results) {
     for (const service of result.service) {
       const rated = result.overallRate !== undefined
       lines.push(
-        `| ${result.title} | ${service.mode} | ${result.connections} | ${rate(service.requestsPerSecond)} | ${ms(service.latencyMs.p50)} | ${ms(service.latencyMs.p95)} | ${ms(service.latencyMs.p99)} | ${service.errors} | ${mb(service.peakRssBytes)} (+${mb(Math.max(0, service.peakRssBytes - service.rssBeforeBytes))}) | ${rated ? '(rate-limited)' : rate(result.framework?.requestsPerSecond)} | ${rated ? '–' : ratio(service.requestsPerSecond, result.framework?.requestsPerSecond)} | ${rated ? '–' : rate(result.database?.requestsPerSecond)} | ${rated ? '–' : ratio(service.requestsPerSecond, result.database?.requestsPerSecond)} | ${rate(result.file?.requestsPerSecond)} | ${ratio(service.requestsPerSecond, result.file?.requestsPerSecond)} |`,
+        `| ${result.title} | ${service.mode} | ${result.connections} | ${rate(service.requestsPerSecond)} | ${ms(service.latencyMs.p50)} | ${ms(service.latencyMs.p95)} | ${ms(service.latencyMs.p99)} | ${service.errors} | ${mb(service.peakRssBytes)} (+${mb(Math.max(0, service.peakRssBytes - service.rssBeforeBytes))}) | ${cpu(service.serviceCpuMsPerRequest)} + ${cpu(service.postgresCpuMsPerRequest)} | ${rated ? '(rate-limited)' : rate(result.framework?.requestsPerSecond)} | ${rated ? '–' : ratio(service.requestsPerSecond, result.framework?.requestsPerSecond)} | ${rated ? '–' : rate(result.database?.requestsPerSecond)} | ${rated ? '–' : ratio(service.requestsPerSecond, result.database?.requestsPerSecond)} | ${rate(result.file?.requestsPerSecond)} | ${ratio(service.requestsPerSecond, result.file?.requestsPerSecond)} |`,
       )
     }
   }

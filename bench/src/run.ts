@@ -1,9 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startTokenIssuer } from '@ebox/token-issuer'
+import pg from 'pg'
 import { runDatabaseCeiling } from './ceilings/database.ts'
 import type { CapturedResponse } from './ceilings/framework-routes.ts'
 import { startFileCeiling, startFrameworkCeiling } from './ceilings/start.ts'
+import { backendCpuSpent, backendCpuTimes, cpuTimeOf } from './cpu.ts'
 import { type Dataset, downloadContent } from './generate.ts'
 import { type LoadOptions, type LoadRequest, type Measurement, runDownloadLoad, runLoad } from './load.ts'
 import { buildScenarios, referenceSchemaOf, type Scenario } from './scenarios.ts'
@@ -36,6 +38,9 @@ export interface ServiceResult extends Measurement {
   mode: OAuthMode
   rssBeforeBytes: number
   peakRssBytes: number
+  /** CPU ms per request of the service process, and of the PostgreSQL backends serving it. */
+  serviceCpuMsPerRequest: number
+  postgresCpuMsPerRequest: number
 }
 
 export interface ScenarioResult {
@@ -110,6 +115,10 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
   const captures = new Map<string, { responses: CapturedResponse[]; statements: CapturedStatement[][] }>()
   const etags = new Map<string, string>()
   const issuer = await startTokenIssuer({ audience: AUDIENCE })
+  // Reads the CPU time of the service's PostgreSQL backends around each measurement.
+  const monitor = new pg.Client({ connectionString: options.databaseUrl })
+  await monitor.connect()
+  const databaseName = (await monitor.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db
   try {
     const tokens = await benchTokens(issuer, options.dataset)
     const tokenOf = (s: Scenario) => (s.token === 'consumer' ? tokens.consumer : tokens.publisher)
@@ -158,6 +167,8 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
           await new Promise((resolve) => setTimeout(resolve, 500))
           const before = await memoryOf(registry.pid)
           await resetPeak(registry.pid)
+          const cpuBefore = await cpuTimeOf(registry.pid)
+          const backendsBefore = await backendCpuTimes(monitor, databaseName)
           const measured = await loaderOf(scenario)({
             url: registry.url,
             requests,
@@ -167,11 +178,15 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
             ...(scenario.overallRate ? { overallRate: scenario.overallRate } : {}),
           })
           const after = await memoryOf(registry.pid)
+          const serviceCpu = (await cpuTimeOf(registry.pid)) - cpuBefore
+          const postgresCpu = backendCpuSpent(backendsBefore, await backendCpuTimes(monitor, databaseName))
           const result: ServiceResult = {
             ...measured,
             mode,
             rssBeforeBytes: before.rssBytes,
             peakRssBytes: Math.max(after.peakBytes, after.rssBytes),
+            serviceCpuMsPerRequest: serviceCpu / Math.max(1, measured.requests),
+            postgresCpuMsPerRequest: postgresCpu / Math.max(1, measured.requests),
           }
           results.get(scenario.id)!.service.push(result)
           log(`  ${scenario.id}: ${summary(measured)}, peak RSS ${mb(result.peakRssBytes)}`)
@@ -245,6 +260,10 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
     for (const scenario of scenarios.filter((s) => !s.ceilingsOf)) {
       const captured = captures.get(scenario.id)
       if (!captured) continue
+      if (captured.statements.every((statements) => statements.length === 0)) {
+        log(`  ${scenario.id}: no SQL (answered from memory)`)
+        continue
+      }
       results.get(scenario.id)!.sql =
         captured.statements[0]?.map((s) => s.text.replace(/\s+/g, ' ').trim()) ?? []
       const measured = await runRotatingDatabaseCeiling(
@@ -257,6 +276,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
       log(`  ${scenario.id}: ${summary(measured)} (${measured.statementsPerRequest} statements)`)
     }
   } finally {
+    await monitor.end()
     await issuer.close()
   }
   for (const scenario of scenarios) {

@@ -74,15 +74,27 @@ describe('benchmark harness (smoke)', () => {
         expect(service.errors, `${result.id} ${service.mode}`).toBe(0)
         expect(service.latencyMs.p99).toBeGreaterThan(0)
         expect(service.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024)
+        expect(service.serviceCpuMsPerRequest, `${result.id} ${service.mode}`).toBeGreaterThanOrEqual(0)
+        expect(service.postgresCpuMsPerRequest, `${result.id} ${service.mode}`).toBeGreaterThanOrEqual(0)
       }
     }
+    // CPU is counted in 10 ms ticks: a one-second smoke run of the list spends several.
+    const list = report.results.find((r) => r.id === 'list-page-1')!.service[0]!
+    expect(list.serviceCpuMsPerRequest).toBeGreaterThan(0)
+    expect(list.postgresCpuMsPerRequest).toBeGreaterThan(0)
   })
 
   it('measures the ceilings in the same run: framework, database, file stream', () => {
     for (const result of report.results) {
-      expect(result.database?.requests, result.id).toBeGreaterThan(0)
-      expect(result.database?.errors, result.id).toBe(0)
-      expect(result.sql.length, result.id).toBeGreaterThan(0)
+      if (result.id.startsWith('reference-data')) {
+        // Reference data is answered from the in-process cache: no SQL, so no database ceiling.
+        expect(result.sql, result.id).toEqual([])
+        expect(result.database, result.id).toBeUndefined()
+      } else {
+        expect(result.database?.requests, result.id).toBeGreaterThan(0)
+        expect(result.database?.errors, result.id).toBe(0)
+        expect(result.sql.length, result.id).toBeGreaterThan(0)
+      }
       const ceiling = result.id.startsWith('content-') ? result.file : result.framework
       expect(ceiling?.requests, result.id).toBeGreaterThan(0)
       expect(ceiling?.errors, result.id).toBe(0)
