@@ -57,8 +57,9 @@ export const isMessageId = (id: string) => UUID.test(id)
 // Rows and their wire form ---------------------------------------------------------------------------------------
 
 const MESSAGE_COLUMNS = `m.message_id, m.recipient_type, m.partition_id, m.sender_enterprise_number,
-  m.sender_partition, m.sender_application_id, m.message_type_id, m.subject, m.published_at, m.expires_at,
-  m.read_at, m.visible, m.registered_mail, m.reply_authorized, m.body_main_content, m.for_attention_ssin,
+  m.sender_partition, m.sender_application_id, m.message_type_id, m.subject,
+  date_part('epoch', m.published_at) * 1000 AS published_ms, date_part('epoch', m.expires_at) * 1000 AS expires_ms,
+  date_part('epoch', m.read_at) * 1000 AS read_ms, m.visible, m.registered_mail, m.reply_authorized, m.body_main_content, m.for_attention_ssin,
   m.for_attention_label, m.business_data, m.payment_data`
 
 interface MessageRow {
@@ -70,9 +71,10 @@ interface MessageRow {
   sender_application_id: string
   message_type_id: string
   subject: Texts
-  published_at: Date
-  expires_at: Date
-  read_at: Date | null
+  /** Timestamps as epoch milliseconds: a float8 parses far cheaper than a timestamptz (issue 10). */
+  published_ms: number
+  expires_ms: number
+  read_ms: number | null
   visible: boolean
   registered_mail: boolean
   reply_authorized: boolean
@@ -149,10 +151,10 @@ function messageOf(row: MessageRow, attachments: AttachmentRow[]): Message {
   return {
     messageId: row.message_id,
     subject: fillTranslations(row.subject),
-    receiptDate: formatDateTime(row.published_at),
-    expirationDate: formatDateTime(row.expires_at),
-    readStatus: row.read_at !== null,
-    ...(row.read_at ? { readDate: formatDateTime(row.read_at) } : {}),
+    receiptDate: formatDateTime(new Date(row.published_ms)),
+    expirationDate: formatDateTime(new Date(row.expires_ms)),
+    readStatus: row.read_ms !== null,
+    ...(row.read_ms !== null ? { readDate: formatDateTime(new Date(row.read_ms)) } : {}),
     visible: row.visible,
     isRegisteredMail: row.registered_mail,
     ...(row.for_attention_label !== null
