@@ -1,21 +1,21 @@
 /**
- * Loaded into the registry process under benchmark (`node --import …/capture-preload.ts`): records the SQL the
- * service runs while the harness asks for it, so that the database ceiling replays exactly the statements of a
- * request. Between captures the patched `query` costs one boolean test.
+ * Loaded into the registry process under benchmark (`node --import …/capture-preload.mjs`, bundled from this file
+ * by registry-process.ts so that the built registry runs without tsx): records the SQL the service runs while the
+ * harness asks for it, so that the database ceiling replays exactly the statements of a request. Between captures
+ * the patched `query` costs one boolean test.
  *
  * Control (loopback, port BENCH_CONTROL_PORT): POST /capture/start, POST /capture/stop → captured statements.
+ * BENCH_REGISTRY_PACKAGE: the registry's package.json, whose `pg` is patched (the bundle does not live in the
+ * repository, so it cannot find it from its own location).
  */
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { type CapturedStatement, encodeValue } from './captured.ts'
 
-const registryPackage = join(
-  fileURLToPath(new URL('../../..', import.meta.url)),
-  'apps/registry/package.json',
-)
-// The very module instance the registry loads (pnpm links one copy of pg 8.23.1).
+const registryPackage = process.env.BENCH_REGISTRY_PACKAGE
+if (!registryPackage) throw new Error('capture-preload: BENCH_REGISTRY_PACKAGE is not set')
+// The very module instance the registry loads, from its dist/ as from its sources (pnpm links one copy of pg
+// 8.23.1; the bundle keeps no copy of its own).
 const pg = createRequire(registryPackage)('pg') as typeof import('pg')
 
 let capturing = false

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { SCOPES } from '@ebox/contract'
 import { freePort } from '@ebox/dev-postgres'
 import { createClientCredentials, INTROSPECT_SCOPE, type TokenIssuer } from '@ebox/token-issuer'
+import { build as esbuild } from 'esbuild'
 import { exportPKCS8 } from 'jose'
 import { repositoryRoot } from '../database.ts'
 import type { CapturedStatement } from './captured.ts'
@@ -78,6 +79,97 @@ export function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> 
   })
 }
 
+/**
+ * `BENCH_FROM_SOURCE=1` runs the service from its sources through tsx, with no build: for quick iterations only,
+ * since tsx adds work production does not do (esbuild's keep-names helpers among others).
+ */
+const fromSource = process.env.BENCH_FROM_SOURCE === '1'
+const BUILD_COMMAND = [
+  'exec',
+  'turbo',
+  'run',
+  'build',
+  '--filter=@ebox/registry...',
+  '--output-logs=new-only',
+]
+
+let built: Promise<void> | undefined
+
+/**
+ * Builds the registry and its workspace dependencies as the Docker image does (tsc into each package's git-ignored
+ * dist/), through turbo so that an unchanged tree is a cache hit. Once per harness process, whatever the modes;
+ * turbo's output goes to `logFile`.
+ */
+function buildRegistry(logFile: string): Promise<void> {
+  built ??= (async () => {
+    const started = Date.now()
+    const command = `pnpm ${BUILD_COMMAND.join(' ')}`
+    console.log(`building the registry: ${command}`)
+    const output: Buffer[] = []
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn('pnpm', BUILD_COMMAND, { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+      child.stdout.on('data', (chunk: Buffer) => output.push(chunk))
+      child.stderr.on('data', (chunk: Buffer) => output.push(chunk))
+      child.once('error', reject)
+      child.once('close', resolve)
+    })
+    const text = Buffer.concat(output).toString('utf8')
+    await writeFile(logFile, text)
+    if (code !== 0) {
+      const tail = text.trimEnd().split('\n').slice(-30).join('\n')
+      throw new Error(
+        `building the registry failed (${command} exited with ${code}); see ${logFile}:\n${tail}`,
+      )
+    }
+    const cached = /Cached:\s+(\d+ cached, \d+ total)/.exec(text)?.[1]
+    console.log(
+      `registry built in ${((Date.now() - started) / 1000).toFixed(1)} s (${cached ?? 'see the log'})`,
+    )
+  })()
+  return built
+}
+
+/**
+ * The SQL-capture preload as plain JavaScript (capture-preload.ts and captured.ts in one ES module), written to
+ * `dir`. `pg` stays out of the bundle: the preload patches the registry's own instance.
+ */
+async function bundlePreload(dir: string): Promise<string> {
+  const outfile = join(dir, 'capture-preload.mjs')
+  await esbuild({
+    entryPoints: [join(repositoryRoot, 'bench/src/service/capture-preload.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: `node${process.versions.node}`,
+    external: ['pg'],
+    logLevel: 'warning',
+  })
+  return outfile
+}
+
+/** `node` arguments after the extra flags: the built registry with the bundled preload, or the sources via tsx. */
+async function registryArgs(logDir: string): Promise<string[]> {
+  if (fromSource) {
+    return [
+      '--conditions=source',
+      '--import',
+      'tsx',
+      '--import',
+      join(repositoryRoot, 'bench/src/service/capture-preload.ts'),
+      join(repositoryRoot, 'apps/registry/src/main.ts'),
+      'serve',
+    ]
+  }
+  await buildRegistry(join(logDir, 'build.log'))
+  return [
+    '--import',
+    await bundlePreload(logDir),
+    join(repositoryRoot, 'apps/registry/dist/main.js'),
+    'serve',
+  ]
+}
+
 export interface RegistryProcess extends MeasuredProcess {
   mode: OAuthMode
   /** Records the SQL the service runs during `work`. */
@@ -85,9 +177,10 @@ export interface RegistryProcess extends MeasuredProcess {
 }
 
 /**
- * The registry as production runs it, in a process of its own: `registry serve` from the sources (tsx), JSON logs
- * at info level (to /dev/null), rate limits lifted, the audit trail on. `mode` picks the token verifier; in
- * introspection mode the registry's own client is registered at the local issuer.
+ * The registry as production runs it, in a process of its own: the tsc build (`node dist/main.js serve`, as the
+ * Docker image does; built by `buildRegistry` first, unless BENCH_FROM_SOURCE=1), JSON logs at info level (to
+ * /dev/null), rate limits lifted, the audit trail on. `mode` picks the token verifier; in introspection mode the
+ * registry's own client is registered at the local issuer.
  */
 export async function startRegistry(options: {
   databaseUrl: string
@@ -117,6 +210,7 @@ export async function startRegistry(options: {
     RATE_LIMIT_PER_CLIENT: '1000000',
     PUBLICATION_MAX_FILE_BYTES: String(200 * 1024 * 1024),
     BENCH_CONTROL_PORT: String(controlPort),
+    BENCH_REGISTRY_PACKAGE: join(repositoryRoot, 'apps/registry/package.json'),
   }
   if (options.mode === 'introspection') {
     const client = await createClientCredentials(DP_CLIENT_ID)
@@ -134,13 +228,7 @@ export async function startRegistry(options: {
     [
       // Extra flags for a closer look, e.g. BENCH_REGISTRY_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
       ...(process.env.BENCH_REGISTRY_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-      '--conditions=source',
-      '--import',
-      'tsx',
-      '--import',
-      join(repositoryRoot, 'bench/src/service/capture-preload.ts'),
-      join(repositoryRoot, 'apps/registry/src/main.ts'),
-      'serve',
+      ...(await registryArgs(options.logDir)),
     ],
     {
       env,
