@@ -14,6 +14,7 @@ import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
+import referenceDataCachePlugin from './plugins/reference-data-cache.ts'
 import attachmentRoutes from './routes/attachments.ts'
 import certificationRoutes from './routes/certification.ts'
 import eboxRoutes from './routes/ebox.ts'
@@ -69,13 +70,19 @@ export async function buildApp({ config, pool, verifier, partitionService, logge
   await app.register(partitionsPlugin, {
     partitionService: partitionService ?? partitionServiceFromConfig(config, pool),
   })
+  await app.register(referenceDataCachePlugin, { databaseUrl: config.databaseUrl })
 
   await app.register(healthRoutes, { pool })
-  await app.register(certificationRoutes, { build: config.build, pool, environment: config.environment })
+  await app.register(certificationRoutes, {
+    build: config.build,
+    pool,
+    environment: config.environment,
+    referenceDataCache: app.referenceDataCache,
+  })
   await app.register(messageRoutes, { pool })
   await app.register(attachmentRoutes, { pool })
   await app.register(eboxRoutes, { pool })
-  await app.register(referenceDataRoutes, { pool })
+  await app.register(referenceDataRoutes, { pool, answers: app.referenceDataCache })
   await app.register(publicationRoutes, {
     pool,
     limits: config.publication,

@@ -192,8 +192,11 @@ describe('registry refdata import FILE.json', () => {
     expect(output.join('\n')).toContain(
       'imported 0 sender organisations, 1 sender applications, 2 message types',
     )
-    const invoice = (await registry.get('/referenceData/messageTypes/invoice')).json()
-    expect(invoice.messageTypeName.de).toBe('Lieferantenrechnung')
+    // Another process imported: the registry's cached answer goes at the NOTIFY, a moment after the commit.
+    const invoice = async () => (await registry.get('/referenceData/messageTypes/invoice')).json()
+    await expect
+      .poll(async () => (await invoice()).messageTypeName.de, { timeout: 5_000 })
+      .toBe('Lieferantenrechnung')
     const reminder = (await registry.get('/referenceData/messageTypes/reminder')).json()
     expect(reminder.messageTypeName).toEqual({ nl: 'Rappel', fr: 'Rappel', de: 'Rappel' })
     expect(reminder.senderApplicationIds).toEqual(['new-app'])

@@ -19,6 +19,9 @@ import type pg from 'pg'
  * Read by the consultation routes; written only by `registry refdata import` and the demo seed.
  */
 
+/** Notified by every import at its commit; each registry process clears its reference-data cache on it. */
+export const REFERENCE_DATA_CHANNEL = 'reference_data_changed'
+
 type Queryable = pg.Pool | pg.PoolClient
 type Texts = PartialTranslatedString | null
 type Contact = { email?: string; phone?: string; url?: string }
@@ -351,7 +354,7 @@ const json = (value: unknown) => (value === undefined ? null : JSON.stringify(va
  * Applies a validated import inside the caller's transaction: every entry is created or replaced whole (logos
  * and an application's message types included when the entry gives them), entries not named are left alone.
  * Cross references (an application's organisation, its message types) must resolve in the file or the
- * database, else ReferenceDataImportError names the entry.
+ * database, else ReferenceDataImportError names the entry. Notifies REFERENCE_DATA_CHANNEL.
  */
 export async function importReferenceData(
   client: pg.PoolClient,
@@ -474,6 +477,8 @@ export async function importReferenceData(
       )
     }
   }
+  // Delivered at commit only, so no process reloads before the new rows are visible (nor at all on rollback).
+  await client.query('SELECT pg_notify($1, $2)', [REFERENCE_DATA_CHANNEL, ''])
   return {
     senderOrganizations: organizations.length,
     senderApplications: applications.length,

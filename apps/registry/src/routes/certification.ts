@@ -5,12 +5,14 @@ import type { Config } from '../config.ts'
 import type { Pool } from '../db/pool.ts'
 import { seedDemoDataSet } from '../demo/seed.ts'
 import { errorResponses } from '../plugins/errors.ts'
+import type { ReferenceDataCache } from '../reference-data/cache.ts'
 import { forgetConsultations } from '../repositories/messages.ts'
 
 export interface CertificationOptions {
   build: Config['build']
   pool: Pool
   environment: DeploymentEnvironment
+  referenceDataCache?: Pick<ReferenceDataCache, 'invalidate'>
 }
 
 /**
@@ -60,6 +62,9 @@ export default async function certificationRoutes(app: FastifyInstance, options:
       }
       const set = await seedDemoDataSet(options.pool)
       forgetConsultations()
+      // The import's NOTIFY reaches this process a moment after the commit; a read right after the 204 must not
+      // see the old reference data.
+      options.referenceDataCache?.invalidate()
       request.auditDetails = { dataSet: 'demo', messages: set.messages.length, now: set.now.toISOString() }
       return reply.code(204).send()
     },

@@ -11,9 +11,10 @@ import {
 } from '@ebox/contract'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { type TSchema, Type } from '@sinclair/typebox'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Pool } from '../db/pool.ts'
 import { errorResponses } from '../plugins/errors.ts'
+import type { CachedAnswer, ReferenceDataCache } from '../reference-data/cache.ts'
 import {
   getImage,
   getMessageType,
@@ -24,7 +25,7 @@ import {
   listSenderOrganizations,
   type Paging,
 } from '../repositories/reference-data.ts'
-import { sendCacheable } from './consultation-http.ts'
+import { etagOf, notModified, sendCacheable } from './consultation-http.ts'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) })
 const ImageParams = Type.Object({
@@ -39,7 +40,7 @@ interface Resource {
   item: TSchema
   list: TSchema
   read: (pool: Pool, id: string) => Promise<object | undefined>
-  page: (pool: Pool, paging: Paging) => Promise<object>
+  page: (pool: Pool, paging: Paging) => Promise<{ items: unknown[]; totalItems: number }>
   images?: 'organization' | 'application'
 }
 
@@ -72,14 +73,36 @@ const RESOURCES: Resource[] = [
   },
 ]
 
+/** The body as the route's 200 schema serializes it (what `reply.send(value)` would write), and its ETag. */
+function answerOf(reply: FastifyReply, value: object): CachedAnswer {
+  const body = reply.serialize(value)
+  return { body: typeof body === 'string' ? body : new TextDecoder().decode(body), etag: etagOf(value) }
+}
+
+/** Like sendCacheable, for an answer already serialized. */
+function sendAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  cacheControl: string,
+  answer: CachedAnswer,
+) {
+  reply.header('cache-control', cacheControl).header('etag', answer.etag)
+  if (notModified(request, answer.etag)) return reply.code(304).send()
+  return reply.type('application/json; charset=utf-8').send(answer.body)
+}
+
 /**
  * Reference data (§5.4): lists, details and logo content of message types, sender applications and sender
  * organisations, under every prefix of CONTRACT.referenceDataPrefixes. Every answer is cacheable
- * (CONTRACT.referenceDataCacheControl) with an ETag, and If-None-Match answers 304.
+ * (CONTRACT.referenceDataCacheControl) with an ETag, and If-None-Match answers 304. Lists and details come from
+ * `answers` (in memory, serialized once) when it holds them; logos and 404s always from the database.
  */
-export default async function referenceDataRoutes(instance: FastifyInstance, options: { pool: Pool }) {
+export default async function referenceDataRoutes(
+  instance: FastifyInstance,
+  options: { pool: Pool; answers: ReferenceDataCache },
+) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
-  const { pool } = options
+  const { pool, answers } = options
   const cache = CONTRACT.referenceDataCacheControl
   const notModified = { description: 'Not modified: the If-None-Match ETag is current.', type: 'null' }
 
@@ -105,7 +128,15 @@ export default async function referenceDataRoutes(instance: FastifyInstance, opt
             page: request.query.page ?? 1,
             pageSize: request.query.pageSize ?? CONTRACT.paging.defaultPageSize,
           }
-          return sendCacheable(request, reply, cache, await resource.page(pool, paging))
+          const key = `${resource.collection}?page=${paging.page}&pageSize=${paging.pageSize}`
+          const answer =
+            answers.get(key) ??
+            (await answers.load(key, async () => {
+              const page = await resource.page(pool, paging)
+              // Pages past the end are not kept: any page number may be asked, the cache would fill with them.
+              return { answer: answerOf(reply, page), keep: page.items.length > 0 }
+            }))
+          return sendAnswer(request, reply, cache, answer)
         },
       )
       app.get(
@@ -122,9 +153,16 @@ export default async function referenceDataRoutes(instance: FastifyInstance, opt
           },
         },
         async (request, reply) => {
-          const item = await resource.read(pool, request.params.id)
-          if (!item) throw new RegistryError('NOT_FOUND', `No such ${resource.singular}.`)
-          return sendCacheable(request, reply, cache, item)
+          const { id } = request.params
+          const key = `${resource.collection}/${id}`
+          const answer =
+            answers.get(key) ??
+            (await answers.load(key, async () => {
+              const item = await resource.read(pool, id)
+              if (!item) throw new RegistryError('NOT_FOUND', `No such ${resource.singular}.`)
+              return { answer: answerOf(reply, item), keep: true }
+            }))
+          return sendAnswer(request, reply, cache, answer)
         },
       )
       const owner = resource.images
