@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { get as httpGet, type IncomingMessage } from 'node:http'
 import { SCOPES } from '@ebox/contract'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  eventually,
   filePart,
   jsonPart,
+  listen,
   messageToPublish,
   publish,
   publisherToken,
@@ -128,6 +132,24 @@ describe('publish → list → download', () => {
     expect(response.rawPayload.equals(main)).toBe(true)
     const csv = await get(`/ebox/messages/${messageId}/attachments/2/content`)
     expect(csv.rawPayload.equals(annex)).toBe(true)
+  })
+
+  it('releases the database connection of a download dropped mid-way', async () => {
+    const url = new URL(`/ebox/messages/${messageId}/attachments/1/content`, await listen(registry.app))
+    const request = httpGet(url, { headers: { authorization: `Bearer ${readerToken}` } })
+    const [response] = (await once(request, 'response')) as [IncomingMessage]
+    expect(response.statusCode).toBe(200)
+    await once(response, 'data')
+    request.destroy()
+    await eventually(async () => {
+      const { rows } = await registry.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'COPY%' AND state <> 'idle'`,
+      )
+      return rows[0]!.n === 0 && registry.pool.totalCount === registry.pool.idleCount
+    })
+    const again = await get(`/ebox/messages/${messageId}/attachments/1/content`)
+    expect(again.rawPayload.equals(main)).toBe(true)
   })
 
   it('knows the e-Box is used once it was consulted: no NO_DIGITAL_USER any more', async () => {

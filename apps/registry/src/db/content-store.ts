@@ -6,8 +6,8 @@ import { to as copyTo } from 'pg-copy-streams'
 
 /** Content is stored in chunks of this size: small enough to stream, large enough to keep queries few. */
 export const CHUNK_BYTES = 256 * 1024
-/** Chunks fetched per query while reading. */
-const CHUNKS_PER_READ = 4
+/** Chunks per query while reading; also the read buffer's size, so a download holds at most about twice this. */
+export const CHUNKS_PER_BATCH = 8
 
 export interface StoredContent {
   contentId: string
@@ -81,83 +81,221 @@ export async function writeContent(
 }
 
 /**
- * Streams a stored content a few chunks at a time, each read on a pooled connection that is released between
- * reads, so a slow client never pins a connection. Backpressure comes from the Readable. The chunks travel in
- * COPY's binary format: bytea as its raw bytes, where a SELECT would send (and pg decode) twice as many hex
- * characters — a third of the throughput (issue 10, BENCHMARKS.md).
+ * Streams a stored content in bounded batches of chunks, each batch one binary COPY on a pooled connection (bytea
+ * as its raw bytes, where a SELECT would send twice as many hex characters: issue 10, BENCHMARKS.md). A batch's
+ * bytes are pushed as they arrive from the socket, and the next batch is asked for as soon as the consumer has
+ * taken the buffer below one batch, so a query is in flight while the previous batch is still being sent.
+ *
+ * Trade-off: a batch is read off its connection at the database's pace, not the client's; the connection is back
+ * in the pool within milliseconds, so a slow client never pins one of the DB_POOL_MAX connections nor runs into
+ * the statement timeout, as one COPY of the whole content with backpressure would. The price is memory: at most
+ * about two batches (the buffer plus the batch in flight) per download.
  */
 export function readContent(pool: pg.Pool, contentId: string, sizeBytes?: number): Readable {
   if (!UUID.test(contentId)) throw new Error(`not a content id: ${contentId}`)
   // Known size: the last chunk is known too, so no query is spent learning that there is nothing more.
   const chunkCount = sizeBytes === undefined ? Number.POSITIVE_INFINITY : Math.ceil(sizeBytes / CHUNK_BYTES)
   let next = 0
-  let done = false
-  return new Readable({
-    highWaterMark: CHUNK_BYTES * 2,
-    async read() {
-      if (done) return
-      if (next >= chunkCount) {
-        done = true
-        this.push(null)
-        return
-      }
-      try {
-        const chunks = await readChunks(pool, contentId, next, CHUNKS_PER_READ)
-        for (const chunk of chunks) this.push(chunk)
-        next += chunks.length
-        if (chunks.length < CHUNKS_PER_READ || next >= chunkCount) {
-          done = true
-          this.push(null)
-        }
-      } catch (error) {
-        this.destroy(error as Error)
-      }
+  let bytes = 0
+  let batch: Batch | undefined
+  let ended = false
+
+  const finish = () => {
+    ended = true
+    if (sizeBytes !== undefined && bytes !== sizeBytes)
+      stream.destroy(new Error(`content ${contentId} has ${bytes} bytes, not ${sizeBytes}`))
+    else stream.push(null)
+  }
+  const fetchBatch = () => {
+    if (next >= chunkCount) return finish()
+    const count = Math.min(CHUNKS_PER_BATCH, chunkCount - next)
+    const current = copyChunks(pool, contentId, next, count, (part) => {
+      bytes += part.length
+      // A consumer may destroy the stream from within a push.
+      if (!stream.destroyed) stream.push(part)
+    })
+    batch = current
+    current.done.then(
+      (rows) => {
+        batch = undefined
+        if (stream.destroyed) return
+        next += rows
+        if (rows < count || next >= chunkCount) finish()
+        // Otherwise wait for read(), unless the consumer already took the buffer below one batch.
+        else if (stream.readableLength < stream.readableHighWaterMark) fetchBatch()
+      },
+      (error: Error) => {
+        batch = undefined
+        stream.destroy(error)
+      },
+    )
+  }
+  const stream = new Readable({
+    highWaterMark: CHUNKS_PER_BATCH * CHUNK_BYTES,
+    read() {
+      if (!batch && !ended) fetchBatch()
+    },
+    destroy(error, callback) {
+      batch?.abort()
+      callback(error)
     },
   })
+  return stream
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-/** Chunks `from` … `from + count - 1` of a content (fewer at its end), by one binary COPY. */
-async function readChunks(pool: pg.Pool, contentId: string, from: number, count: number): Promise<Buffer[]> {
-  const client = await pool.connect()
-  let failure: Error | undefined
-  try {
-    // COPY takes no parameters: the id is a checked UUID, the bounds are integers.
-    const stream = client.query(
-      copyTo(
-        `COPY (SELECT data FROM content_chunks WHERE content_id = '${contentId}' AND seq >= ${Math.trunc(from)}
-               ORDER BY seq LIMIT ${Math.trunc(count)}) TO STDOUT (FORMAT binary)`,
-      ),
-    )
-    const parts: Buffer[] = []
-    for await (const part of stream) parts.push(part as Buffer)
-    return parseBinaryCopy(Buffer.concat(parts))
-  } catch (error) {
-    failure = error as Error
-    throw error
-  } finally {
-    client.release(failure)
+interface Batch {
+  /** The number of chunks read. */
+  done: Promise<number>
+  abort(): void
+}
+
+/**
+ * Chunks `from` … `from + count - 1` of a content (fewer at its end) by one binary COPY, their bytes handed to
+ * `onBytes` as they arrive. The connection is released however the batch ends; one left mid-COPY (an error, or
+ * `abort()` because the download was dropped) is closed rather than returned to the pool.
+ */
+function copyChunks(
+  pool: pg.Pool,
+  contentId: string,
+  from: number,
+  count: number,
+  onBytes: (part: Buffer) => void,
+): Batch {
+  let aborted = false
+  let stop: (error: Error) => void = () => {}
+  const done = (async () => {
+    const client = await pool.connect()
+    let failure: Error | undefined
+    // A checked-out client has no listener of the pool's: a lost connection would otherwise crash the process.
+    const onError = (error: Error) => {
+      failure ??= error
+    }
+    client.on('error', onError)
+    try {
+      if (aborted) return 0
+      // COPY takes no parameters: the id is a checked UUID, the bounds are integers.
+      const copy = client.query(
+        copyTo(
+          `COPY (SELECT data FROM content_chunks WHERE content_id = '${contentId}' AND seq >= ${Math.trunc(from)}
+                 ORDER BY seq LIMIT ${Math.trunc(count)}) TO STDOUT (FORMAT binary)`,
+        ),
+      )
+      const rows = new BinaryCopyReader(onBytes)
+      await new Promise<void>((resolve, reject) => {
+        let stopped = false
+        stop = (error) => {
+          stopped = true
+          failure ??= error
+          reject(error)
+        }
+        // No backpressure within a batch: it is bounded, and read at the database's pace (see readContent).
+        copy.on('data', (part: Buffer) => {
+          if (stopped) return
+          try {
+            rows.write(part)
+          } catch (error) {
+            stop(error as Error)
+          }
+        })
+        // Stays attached: closing a connection mid-COPY errors the COPY stream too.
+        copy.on('error', (error) => stop(error))
+        copy.on('end', () => {
+          if (!stopped) resolve()
+        })
+      })
+      return rows.end()
+    } finally {
+      client.removeListener('error', onError)
+      client.release(failure)
+    }
+  })()
+  return {
+    done,
+    abort() {
+      aborted = true
+      stop(new Error('content read aborted'))
+    },
   }
 }
 
 const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')
 
-/** The one bytea column of each row of a binary COPY (PostgreSQL docs, "Binary Format"), as views of `data`. */
-export function parseBinaryCopy(data: Buffer): Buffer[] {
-  if (data.length < 19 || !data.subarray(0, 11).equals(COPY_SIGNATURE)) throw new Error('not a binary COPY')
-  let at = 19 + data.readInt32BE(15)
-  const rows: Buffer[] = []
-  for (;;) {
-    const fields = data.readInt16BE(at)
-    at += 2
-    if (fields === -1) return rows
-    if (fields !== 1) throw new Error(`binary COPY row with ${fields} fields`)
-    const length = data.readInt32BE(at)
-    at += 4
-    if (length < 0) throw new Error('null chunk')
-    rows.push(data.subarray(at, at + length))
-    at += length
+/**
+ * Reads the one bytea column of each row of a binary COPY (PostgreSQL docs, "Binary Format") as its bytes arrive,
+ * in pieces split anywhere: the row data is handed on as views of the pieces, never copied.
+ */
+export class BinaryCopyReader {
+  private state: 'header' | 'extension' | 'row' | 'length' | 'data' | 'done' = 'header'
+  /** The start of a header or length field split across pieces. */
+  private pending: Buffer | undefined
+  /** Bytes still to come of the header extension or of the current row's data. */
+  private remaining = 0
+  private rows = 0
+
+  constructor(private readonly onBytes: (part: Buffer) => void) {}
+
+  write(piece: Buffer): void {
+    let data = piece
+    if (this.pending) {
+      const missing = this.fieldBytes() - this.pending.length
+      if (data.length < missing) {
+        this.pending = Buffer.concat([this.pending, data])
+        return
+      }
+      const field = Buffer.concat([this.pending, data.subarray(0, missing)])
+      this.pending = undefined
+      this.field(field)
+      data = data.subarray(missing)
+    }
+    while (data.length > 0) {
+      if (this.state === 'data' || this.state === 'extension') {
+        const part = data.subarray(0, this.remaining)
+        this.remaining -= part.length
+        data = data.subarray(part.length)
+        if (this.state === 'data' && part.length > 0) this.onBytes(part)
+        if (this.remaining === 0) this.state = 'row'
+        continue
+      }
+      const size = this.fieldBytes()
+      if (data.length < size) {
+        this.pending = Buffer.from(data)
+        return
+      }
+      this.field(data.subarray(0, size))
+      data = data.subarray(size)
+    }
+  }
+
+  /** The number of rows, once the whole COPY has been written. */
+  end(): number {
+    if (this.state !== 'done') throw new Error('binary COPY cut short')
+    return this.rows
+  }
+
+  private fieldBytes(): number {
+    if (this.state === 'done') throw new Error('data after the end of a binary COPY')
+    return this.state === 'header' ? 19 : this.state === 'row' ? 2 : 4
+  }
+
+  private field(field: Buffer): void {
+    if (this.state === 'header') {
+      if (!field.subarray(0, 11).equals(COPY_SIGNATURE)) throw new Error('not a binary COPY')
+      this.remaining = field.readInt32BE(15)
+      this.state = this.remaining > 0 ? 'extension' : 'row'
+    } else if (this.state === 'row') {
+      const fields = field.readInt16BE(0)
+      if (fields === -1) this.state = 'done'
+      else if (fields !== 1) throw new Error(`binary COPY row with ${fields} fields`)
+      else this.state = 'length'
+    } else {
+      const length = field.readInt32BE(0)
+      if (length < 0) throw new Error('null chunk')
+      this.remaining = length
+      this.rows++
+      this.state = length > 0 ? 'data' : 'row'
+    }
   }
 }
 
