@@ -72,12 +72,16 @@ export function chainHash(prevHash: string, seq: number | bigint, body: string):
 // monotonic clock never drifts from the wall clock by more than a second's worth of drift).
 let anchor: { wallMs: number; hr: bigint } | undefined
 
-/** Now, as an audit timestamp (UTC, microseconds). */
-export function auditTimestamp(): string {
+/** Now, in microseconds since the epoch (UTC). */
+export function auditMicros(): bigint {
   const hr = process.hrtime.bigint()
   if (!anchor || hr - anchor.hr > 1_000_000_000n) anchor = { wallMs: Date.now(), hr }
-  const micros = BigInt(anchor.wallMs) * 1000n + (hr - anchor.hr) / 1000n
-  return formatMicros(micros)
+  return BigInt(anchor.wallMs) * 1000n + (hr - anchor.hr) / 1000n
+}
+
+/** Now, as an audit timestamp (UTC, microseconds). */
+export function auditTimestamp(): string {
+  return formatMicros(auditMicros())
 }
 
 export function formatMicros(micros: bigint): string {

@@ -2,7 +2,7 @@ import { type Operation, RegistryError } from '@ebox/contract'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
-import { type AuditEntry, auditTimestamp } from '../audit/chain.ts'
+import { type AuditEntry, auditMicros, auditTimestamp, formatMicros } from '../audit/chain.ts'
 import { AuditWriter, appendAudit } from '../audit/store.ts'
 
 declare module 'fastify' {
@@ -11,8 +11,8 @@ declare module 'fastify' {
     audit?: boolean
   }
   interface FastifyRequest {
-    /** When the call came in (audit TIMESTAMP), UTC with microseconds. */
-    auditStartedAt: string
+    /** When the call came in (audit TIMESTAMP), microseconds since the epoch; formatted only when audited. */
+    auditStartedMicros: bigint
     /** Set once the call's audit record is written (or attempted): the plugin writes at most one per request. */
     auditRecorded: boolean
   }
@@ -40,7 +40,7 @@ export function isAudited(request: FastifyRequest, status: number): boolean {
 /** The audit record of a request: its principal, method, URL, the given status and `request.auditDetails`. */
 export function auditEntryOf(request: FastifyRequest, status: number): AuditEntry {
   return {
-    occurredAt: request.auditStartedAt || auditTimestamp(),
+    occurredAt: request.auditStartedMicros ? formatMicros(request.auditStartedMicros) : auditTimestamp(),
     tokenHash: request.principal?.tokenHash ?? null,
     clientId: request.principal?.clientId ?? null,
     method: request.method,
@@ -85,11 +85,11 @@ export async function auditInTransaction(
 export default fp(
   async function auditPlugin(app: FastifyInstance, options: { pool: pg.Pool }) {
     const writer = new AuditWriter(options.pool)
-    app.decorateRequest('auditStartedAt', '')
+    app.decorateRequest('auditStartedMicros', 0n)
     app.decorateRequest('auditRecorded', false)
 
     app.addHook('onRequest', async (request) => {
-      request.auditStartedAt = auditTimestamp()
+      request.auditStartedMicros = auditMicros()
     })
 
     app.addHook('onSend', async (request, reply, payload) => {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type DeploymentEnvironment, RegistryError, toStatusMessage } from '@ebox/contract'
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
+import helmet from 'helmet'
 import type { HttpConfig } from '../config.ts'
 
 /** Headers a browser client (the e-Box portal) may send and read. */
@@ -30,6 +31,44 @@ const EXPOSED_HEADERS = [
   'X-RateLimit-Reset',
 ]
 
+/**
+ * Helmet's headers for an API: nothing to render, nothing to frame; the portal (another origin) reads our
+ * responses through CORS and shows our images. They are the same for every response, so helmet runs once here
+ * (its Fastify plugin rebuilds the middleware on every request).
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = headersSetBy(
+  helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    crossOriginEmbedderPolicy: false,
+    frameguard: { action: 'deny' },
+    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+  }),
+)
+
+/** The headers a connect-style middleware sets on a response (its changes to an empty header set). */
+function headersSetBy(
+  middleware: (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void,
+): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const response = {
+    setHeader: (name: string, value: string | number) => {
+      headers[name.toLowerCase()] = String(value)
+    },
+    removeHeader: (name: string) => {
+      delete headers[name.toLowerCase()]
+    },
+  }
+  middleware({} as IncomingMessage, response as unknown as ServerResponse, (error) => {
+    if (error) throw error
+  })
+  return headers
+}
+
 /** Routes outside every limit: the orchestrator's probes. */
 const UNLIMITED = new Set(['/health/live', '/health/ready'])
 
@@ -42,18 +81,9 @@ const UNLIMITED = new Set(['/health/live', '/health/ready'])
  */
 export default fp(
   async function hardening(app: FastifyInstance, options: HttpConfig) {
-    await app.register(helmet, {
-      // An API: nothing to render, nothing to frame.
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-      },
-      // The portal (another origin) reads our responses through CORS and shows our images.
-      crossOriginResourcePolicy: { policy: 'cross-origin' },
-      crossOriginEmbedderPolicy: false,
-      frameguard: { action: 'deny' },
-      hsts: { maxAge: 31_536_000, includeSubDomains: true },
-      referrerPolicy: { policy: 'no-referrer' },
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.headers(SECURITY_HEADERS)
+      done()
     })
     await app.register(cors, {
       origin: options.corsOrigins.length > 0 ? options.corsOrigins : false,
