@@ -23,6 +23,7 @@ import { createIsolatedDatabase, freePort, startEmbeddedPostgres } from '@ebox/d
 import { migrateUp } from '@ebox/registry'
 import { startTokenIssuer } from '@ebox/token-issuer'
 import pg from 'pg'
+import { registryServeArgs } from './service/registry-process.ts'
 
 const MB = 1024 * 1024
 const FILES = Number(process.env.BENCH_FILES ?? 6)
@@ -34,7 +35,6 @@ const SENDER = '0406798006'
 const RECIPIENT = '0474028805'
 const AUDIENCE = 'https://registry.bench.example'
 const BOUNDARY = '----ebox-bench-boundary'
-const registryMain = fileURLToPath(new URL('../../apps/registry/src/main.ts', import.meta.url))
 
 // Resident set of another process ------------------------------------------------------------------------------
 
@@ -183,7 +183,7 @@ async function seed(pool: pg.Pool) {
 
 async function startRegistry(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', registryMain, 'serve'], {
+  const child = spawn(process.execPath, await registryServeArgs(tmpdir(), { capture: false }), {
     cwd: fileURLToPath(new URL('../../apps/registry/', import.meta.url)),
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],

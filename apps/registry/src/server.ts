@@ -1,4 +1,5 @@
 import closeWithGrace from 'close-with-grace'
+import pino from 'pino'
 import { buildApp } from './app.ts'
 import { createVerifier } from './auth/create-verifier.ts'
 import type { Config } from './config.ts'
@@ -16,12 +17,24 @@ export async function serve(config: Config, options: { onClose?: () => Promise<v
     statementTimeoutMs: config.db.statementTimeoutMs,
     onError: (error) => app.log.error({ err: error }, 'idle database client failed'),
   })
-  const app = await buildApp({ config, pool, verifier: createVerifier(config.oauth) })
+  // Asynchronous stdout: lines written while a write is in flight go out together in the next one, instead of
+  // one blocking write per line (issue 10). pino flushes it when the process exits.
+  const logStream = pino.destination({ dest: 1, sync: false })
+  const app = await buildApp({
+    config,
+    pool,
+    verifier: createVerifier(config.oauth),
+    logger: { level: config.logLevel, stream: logStream },
+  })
   let metricsServer: MetricsServer | undefined
   app.addHook('onClose', async () => {
     await metricsServer?.close()
     await pool.end()
     await options.onClose?.()
+    // Best effort: a closed stdout must not turn a clean shutdown into a failed one.
+    try {
+      logStream.flushSync()
+    } catch {}
   })
 
   closeWithGrace({ delay: config.shutdownGraceMs }, async ({ signal, err }) => {

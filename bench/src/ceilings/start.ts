@@ -3,19 +3,23 @@ import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { repositoryRoot } from '../database.ts'
-import { type MeasuredProcess, stopChild } from '../service/registry-process.ts'
+import { bundleEntry } from '../service/bundle.ts'
+import { fromSource, type MeasuredProcess, stopChild } from '../service/registry-process.ts'
 
-/** Starts a ceiling server (a TypeScript entry of this package) and waits for the port it prints. */
+/**
+ * Starts a ceiling server (a TypeScript entry of this package) and waits for the port it prints. Like the service,
+ * it runs as plain JavaScript against the built packages (through tsx only with BENCH_FROM_SOURCE=1).
+ */
 async function startPrintingPort(entry: string, args: string[], logFile: string): Promise<MeasuredProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', join(repositoryRoot, 'bench/src/ceilings', entry), ...args],
-    {
-      cwd: repositoryRoot,
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
+  const source = join('bench/src/ceilings', entry)
+  const script = fromSource
+    ? ['--conditions=source', '--import', 'tsx', join(repositoryRoot, source)]
+    : [await bundleEntry(source)]
+  const child: ChildProcess = spawn(process.execPath, [...script, ...args], {
+    cwd: repositoryRoot,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   child.stderr?.pipe(createWriteStream(logFile, { flags: 'a' }))
   const lines = createInterface({ input: child.stdout! })
   const port = await new Promise<number>((resolve, reject) => {

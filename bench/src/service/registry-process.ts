@@ -5,9 +5,9 @@ import { join } from 'node:path'
 import { SCOPES } from '@ebox/contract'
 import { freePort } from '@ebox/dev-postgres'
 import { createClientCredentials, INTROSPECT_SCOPE, type TokenIssuer } from '@ebox/token-issuer'
-import { build as esbuild } from 'esbuild'
 import { exportPKCS8 } from 'jose'
 import { repositoryRoot } from '../database.ts'
+import { bundleEntry } from './bundle.ts'
 import type { CapturedStatement } from './captured.ts'
 
 export type OAuthMode = 'jwt' | 'introspection'
@@ -83,7 +83,7 @@ export function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> 
  * `BENCH_FROM_SOURCE=1` runs the service from its sources through tsx, with no build: for quick iterations only,
  * since tsx adds work production does not do (esbuild's keep-names helpers among others).
  */
-const fromSource = process.env.BENCH_FROM_SOURCE === '1'
+export const fromSource = process.env.BENCH_FROM_SOURCE === '1'
 const BUILD_COMMAND = [
   'exec',
   'turbo',
@@ -130,44 +130,27 @@ function buildRegistry(logFile: string): Promise<void> {
 }
 
 /**
- * The SQL-capture preload as plain JavaScript (capture-preload.ts and captured.ts in one ES module), written to
- * `dir`. `pg` stays out of the bundle: the preload patches the registry's own instance.
+ * `node` arguments that run `registry serve`: the built registry (as the Docker image runs it), or the sources via
+ * tsx with BENCH_FROM_SOURCE=1; with `capture`, the SQL-capture preload first.
  */
-async function bundlePreload(dir: string): Promise<string> {
-  const outfile = join(dir, 'capture-preload.mjs')
-  await esbuild({
-    entryPoints: [join(repositoryRoot, 'bench/src/service/capture-preload.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: `node${process.versions.node}`,
-    external: ['pg'],
-    logLevel: 'warning',
-  })
-  return outfile
-}
-
-/** `node` arguments after the extra flags: the built registry with the bundled preload, or the sources via tsx. */
-async function registryArgs(logDir: string): Promise<string[]> {
+export async function registryServeArgs(logDir: string, options: { capture: boolean }): Promise<string[]> {
   if (fromSource) {
+    const preload = join(repositoryRoot, 'bench/src/service/capture-preload.ts')
     return [
       '--conditions=source',
       '--import',
       'tsx',
-      '--import',
-      join(repositoryRoot, 'bench/src/service/capture-preload.ts'),
+      ...(options.capture ? ['--import', preload] : []),
       join(repositoryRoot, 'apps/registry/src/main.ts'),
       'serve',
     ]
   }
   await buildRegistry(join(logDir, 'build.log'))
-  return [
-    '--import',
-    await bundlePreload(logDir),
-    join(repositoryRoot, 'apps/registry/dist/main.js'),
-    'serve',
-  ]
+  // pg is loaded at run time from the registry's package (not bundled): the preload patches that instance.
+  const preload = options.capture
+    ? ['--import', await bundleEntry('bench/src/service/capture-preload.ts')]
+    : []
+  return [...preload, join(repositoryRoot, 'apps/registry/dist/main.js'), 'serve']
 }
 
 export interface RegistryProcess extends MeasuredProcess {
@@ -228,7 +211,7 @@ export async function startRegistry(options: {
     [
       // Extra flags for a closer look, e.g. BENCH_REGISTRY_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
       ...(process.env.BENCH_REGISTRY_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-      ...(await registryArgs(options.logDir)),
+      ...(await registryServeArgs(options.logDir, { capture: true })),
     ],
     {
       env,
