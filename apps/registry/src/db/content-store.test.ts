@@ -98,8 +98,7 @@ async function busyConnections(pool: pg.Pool, name: string): Promise<number> {
 }
 
 describe('content reads in batches', () => {
-  // Three batches and a bit, a multiple of the batch (an unknown size then costs one empty batch), and one row
-  // short of a batch.
+  // Three batches and a short one, exactly two (an unknown size then costs one empty batch), one byte short of one.
   it.each([BATCH_BYTES * 3 + CHUNK_BYTES + 17, BATCH_BYTES * 2, BATCH_BYTES - 1])(
     'reads %i bytes exactly, with or without the size',
     async (size) => {
