@@ -13,7 +13,7 @@ export interface LoadOptions {
   requests: LoadRequest[]
   connections: number
   durationSeconds: number
-  /** Requests per second over all connections; unset = as fast as the server answers. */
+  /** Requests per second, evenly spaced (runPacedLoad); unset = as fast as the server answers. */
   overallRate?: number
   /** Statuses that count as success (default 200). */
   expect?: number[]
@@ -56,7 +56,6 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
         url: options.url,
         connections: options.connections,
         duration: options.durationSeconds,
-        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
         requests: options.requests.map((request) => ({
           method: request.method,
           path: request.path,
@@ -82,6 +81,41 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
   }
 }
 
+/** One keep-alive HTTP request whose body is counted and discarded; resolves with its status (0 on error). */
+function sendCounting(
+  url: string,
+  request: LoadRequest,
+  agent: Agent,
+  onBytes: (count: number) => void,
+): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const req = httpRequest(
+      `${url}${request.path}`,
+      { method: request.method, headers: request.headers ?? {}, agent, timeout: 60_000 },
+      (response) => {
+        response.on('data', (chunk: Buffer) => onBytes(chunk.length))
+        response.on('end', () => resolve(response.statusCode ?? 0))
+        response.on('error', () => resolve(0))
+      },
+    )
+    req.on('error', () => resolve(0))
+    if (request.body !== undefined) req.end(request.body)
+    else req.end()
+  })
+}
+
+/** The measurement of a load run from its latencies, error count, bytes and duration. */
+function measurement(latencies: number[], errors: number, bytes: number, started: number): Measurement {
+  const seconds = (performance.now() - started) / 1000
+  return {
+    requests: latencies.length,
+    requestsPerSecond: latencies.length / seconds,
+    latencyMs: percentiles(latencies),
+    errors,
+    bytesPerSecond: bytes / seconds,
+  }
+}
+
 /**
  * Downloads: `connections` keep-alive loops of GET that count and discard the body. autocannon appends every body
  * chunk to a string (utf8 decoding of incompressible bytes was a third of its CPU at 64 MB/s, and it was the
@@ -95,46 +129,59 @@ export async function runDownloadLoad(options: LoadOptions): Promise<Measurement
   let bytes = 0
   const started = performance.now()
   const deadline = started + options.durationSeconds * 1000
-  const one = (request: LoadRequest) =>
-    new Promise<void>((resolve) => {
-      const t0 = performance.now()
-      const req = httpRequest(
-        `${options.url}${request.path}`,
-        { method: request.method, headers: request.headers ?? {}, agent, timeout: 60_000 },
-        (response) => {
-          response.on('data', (chunk: Buffer) => {
-            bytes += chunk.length
-          })
-          response.on('end', () => {
-            if (expect.has(response.statusCode ?? 0)) latencies.push(performance.now() - t0)
-            else errors++
-            resolve()
-          })
-          response.on('error', () => {
-            errors++
-            resolve()
-          })
-        },
-      )
-      req.on('error', () => {
-        errors++
-        resolve()
-      })
-      req.end()
-    })
   await Promise.all(
     Array.from({ length: options.connections }, async (_, lane) => {
-      for (let n = lane; performance.now() < deadline; n++)
-        await one(options.requests[n % options.requests.length]!)
+      for (let n = lane; performance.now() < deadline; n++) {
+        const t0 = performance.now()
+        const status = await sendCounting(
+          options.url,
+          options.requests[n % options.requests.length]!,
+          agent,
+          (count) => {
+            bytes += count
+          },
+        )
+        if (expect.has(status)) latencies.push(performance.now() - t0)
+        else errors++
+      }
     }),
   )
   agent.destroy()
-  const seconds = (performance.now() - started) / 1000
-  return {
-    requests: latencies.length,
-    requestsPerSecond: latencies.length / seconds,
-    latencyMs: percentiles(latencies),
-    errors,
-    bytesPerSecond: bytes / seconds,
+  return measurement(latencies, errors, bytes, started)
+}
+
+/**
+ * A fixed arrival rate (open loop, as wrk2 does): request n is due at start + n / overallRate, sent then over one of
+ * at most `connections` keep-alive sockets (queued in the agent when all are busy), and its latency counts from
+ * when it was due, so a slow answer delays the measurement of those queued behind it instead of hiding them.
+ * autocannon's rate option sends each connection's share of a second back to back at the start of the second —
+ * bursts of `overallRate` requests, not a rate.
+ */
+export async function runPacedLoad(options: LoadOptions & { overallRate: number }): Promise<Measurement> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections })
+  const expect = new Set(options.expect ?? [200])
+  const interval = 1000 / options.overallRate
+  const total = Math.round(options.durationSeconds * options.overallRate)
+  const latencies: number[] = []
+  const pending: Promise<void>[] = []
+  let errors = 0
+  let bytes = 0
+  const started = performance.now()
+  for (let n = 0; n < total; n++) {
+    const due = started + n * interval
+    const wait = due - performance.now()
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
+    const request = options.requests[n % options.requests.length]!
+    pending.push(
+      sendCounting(options.url, request, agent, (count) => {
+        bytes += count
+      }).then((status) => {
+        if (expect.has(status)) latencies.push(performance.now() - due)
+        else errors++
+      }),
+    )
   }
+  await Promise.all(pending)
+  agent.destroy()
+  return measurement(latencies, errors, bytes, started)
 }

@@ -7,7 +7,14 @@ import type { CapturedResponse } from './ceilings/framework-routes.ts'
 import { startFileCeiling, startFrameworkCeiling } from './ceilings/start.ts'
 import { backendCpuSpent, backendCpuTimes, cpuTimeOf } from './cpu.ts'
 import { type Dataset, downloadContent } from './generate.ts'
-import { type LoadOptions, type LoadRequest, type Measurement, runDownloadLoad, runLoad } from './load.ts'
+import {
+  type LoadOptions,
+  type LoadRequest,
+  type Measurement,
+  runDownloadLoad,
+  runLoad,
+  runPacedLoad,
+} from './load.ts'
 import { buildScenarios, referenceSchemaOf, type Scenario } from './scenarios.ts'
 import type { CapturedStatement } from './service/captured.ts'
 import {
@@ -300,6 +307,8 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
 
 /** Downloads are measured with a body-discarding client (see runDownloadLoad), everything else with autocannon. */
 function loaderOf(scenario: Scenario): (options: LoadOptions) => Promise<Measurement> {
+  const rate = scenario.overallRate
+  if (rate !== undefined) return (options) => runPacedLoad({ ...options, overallRate: rate })
   return scenario.ceiling === 'file' ? runDownloadLoad : runLoad
 }
 
