@@ -103,6 +103,19 @@ export function buildScenarios(dataset: Dataset): Scenario[] {
       requests: [get('/ebox/messages')],
     },
     {
+      // A rate this machine sustains: the latency of the list when the service is not saturated.
+      id: 'list-page-1-at-400',
+      title: 'List, page 1, at 400 req/s',
+      token: 'consumer',
+      connections: 32,
+      overallRate: 400,
+      expect: [200],
+      schema: 'Messages',
+      ceiling: 'framework',
+      ceilingsOf: 'list-page-1',
+      requests: [get('/ebox/messages')],
+    },
+    {
       id: 'list-deep-page',
       title: `List, page ${deepPage}`,
       token: 'consumer',

@@ -53,6 +53,7 @@ describe('benchmark harness (smoke)', () => {
     expect(report.results.map((r) => r.id)).toEqual([
       'list-page-1',
       'list-page-1-at-1000',
+      'list-page-1-at-400',
       'list-deep-page',
       'list-filters',
       'search-fr',

@@ -119,6 +119,27 @@ describe('a large e-Box', () => {
     expect(statements).toHaveLength(2)
   })
 
+  it('names the statements of the default list only: searches and filtered lists are planned per call', async () => {
+    const client = await registry.pool.connect()
+    try {
+      // More than the five custom plans after which PostgreSQL may switch a named statement to its generic plan.
+      for (let i = 0; i < 8; i++) {
+        await listMessages(client, scope, {}, { page: 1, pageSize: 25 })
+        await listMessages(client, scope, { q: 'facture', qlang: 'fr' }, { page: 1, pageSize: 25 })
+        await listMessages(client, scope, { readStatus: false }, { page: 1, pageSize: 25 })
+      }
+      const { rows } = await client.query<{ statement: string }>(
+        'SELECT statement FROM pg_prepared_statements WHERE from_sql = false',
+      )
+      const named = rows.map((row) => row.statement)
+      expect(named.some((text) => /LIMIT \$\d+ OFFSET/.test(text))).toBe(true)
+      expect(named.some((text) => text.includes('WITH matches'))).toBe(false)
+      expect(named.some((text) => text.includes('read_at IS NULL'))).toBe(false)
+    } finally {
+      client.release()
+    }
+  })
+
   it('counts a search past its last page (page and count share one statement)', async () => {
     const filters: MessageFilters = { q: 'facture 1', qlang: 'fr' }
     const first = await listMessages(registry.pool, scope, filters, { page: 1, pageSize: 25 })
