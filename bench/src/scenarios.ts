@@ -91,11 +91,13 @@ export function buildScenarios(dataset: Dataset): Scenario[] {
       requests: [get('/ebox/messages')],
     },
     {
-      id: 'list-page-1-at-1000',
-      title: 'List, page 1, at 1,000 req/s',
+      // A rate this machine sustains: the latency of the list when the service is not saturated (run before the
+      // overload at 1,000 req/s, whose queue would spill into it).
+      id: 'list-page-1-at-400',
+      title: 'List, page 1, at 400 req/s',
       token: 'consumer',
       connections: 32,
-      overallRate: 1000,
+      overallRate: 400,
       expect: [200],
       schema: 'Messages',
       ceiling: 'framework',
@@ -103,12 +105,11 @@ export function buildScenarios(dataset: Dataset): Scenario[] {
       requests: [get('/ebox/messages')],
     },
     {
-      // A rate this machine sustains: the latency of the list when the service is not saturated.
-      id: 'list-page-1-at-400',
-      title: 'List, page 1, at 400 req/s',
+      id: 'list-page-1-at-1000',
+      title: 'List, page 1, at 1,000 req/s',
       token: 'consumer',
       connections: 32,
-      overallRate: 400,
+      overallRate: 1000,
       expect: [200],
       schema: 'Messages',
       ceiling: 'framework',

@@ -52,8 +52,8 @@ describe('benchmark harness (smoke)', () => {
   it('runs every scenario against the service in both OAuth modes, without errors', () => {
     expect(report.results.map((r) => r.id)).toEqual([
       'list-page-1',
-      'list-page-1-at-1000',
       'list-page-1-at-400',
+      'list-page-1-at-1000',
       'list-deep-page',
       'list-filters',
       'search-fr',
