@@ -366,8 +366,11 @@ export async function listMessages(
   page: Page,
 ): Promise<{ items: Message[]; totalItems: number }> {
   const params = new Params()
-  const searching = filters.q !== undefined && filters.qlang !== undefined
-  const references = searching ? await referenceMatches(db, filters.q!, filters.qlang!) : undefined
+  const search =
+    filters.q !== undefined && filters.qlang !== undefined
+      ? { q: filters.q, qlang: filters.qlang }
+      : undefined
+  const references = search ? await referenceMatches(db, search.q, search.qlang) : undefined
   const filtered = filterConditions(params, scope, filters, references)
   const where = [scopeCondition(params, scope), ...filtered, ...defaultConditions(filters)].join(' AND ')
   const countParams = params.values.slice()
@@ -381,7 +384,7 @@ export async function listMessages(
     filtered.length === 0 ? prepared(text, values) : { text, values }
   let rows: MessageRow[]
   let totalItems: number
-  if (searching) {
+  if (search) {
     // Both the page and the count need every candidate of the search (trigram recheck, expiry): they are read
     // once, in one statement, instead of once per query (BENCHMARKS.md, search).
     const result = await db.query<MessageRow & { total: string }>(
