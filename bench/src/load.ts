@@ -13,8 +13,6 @@ export interface LoadOptions {
   requests: LoadRequest[]
   connections: number
   durationSeconds: number
-  /** Requests per second, evenly spaced (runPacedLoad); unset = as fast as the server answers. */
-  overallRate?: number
   /** Statuses that count as success (default 200). */
   expect?: number[]
 }
@@ -157,11 +155,11 @@ export async function runDownloadLoad(options: LoadOptions): Promise<Measurement
  * autocannon's rate option sends each connection's share of a second back to back at the start of the second —
  * bursts of `overallRate` requests, not a rate.
  */
-export async function runPacedLoad(options: LoadOptions & { overallRate: number }): Promise<Measurement> {
+export async function runPacedLoad(options: LoadOptions, overallRate: number): Promise<Measurement> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections })
   const expect = new Set(options.expect ?? [200])
-  const interval = 1000 / options.overallRate
-  const total = Math.round(options.durationSeconds * options.overallRate)
+  const interval = 1000 / overallRate
+  const total = Math.round(options.durationSeconds * overallRate)
   const latencies: number[] = []
   const pending: Promise<void>[] = []
   let errors = 0

@@ -167,7 +167,6 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
               connections: scenario.connections,
               durationSeconds: warmup(scenario),
               expect: scenario.expect,
-              ...(scenario.overallRate ? { overallRate: scenario.overallRate } : {}),
             })
           }
           // Let the previous run's last requests and audit batches finish first.
@@ -182,7 +181,6 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
             connections: scenario.connections,
             durationSeconds: duration(scenario),
             expect: scenario.expect,
-            ...(scenario.overallRate ? { overallRate: scenario.overallRate } : {}),
           })
           const after = await memoryOf(registry.pid)
           const serviceCpu = (await cpuTimeOf(registry.pid)) - cpuBefore
@@ -305,10 +303,13 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
   }
 }
 
-/** Downloads are measured with a body-discarding client (see runDownloadLoad), everything else with autocannon. */
+/**
+ * Fixed-rate scenarios are measured with an open-loop client (runPacedLoad), downloads with a body-discarding one
+ * (runDownloadLoad), everything else with autocannon.
+ */
 function loaderOf(scenario: Scenario): (options: LoadOptions) => Promise<Measurement> {
   const rate = scenario.overallRate
-  if (rate !== undefined) return (options) => runPacedLoad({ ...options, overallRate: rate })
+  if (rate !== undefined) return (options) => runPacedLoad(options, rate)
   return scenario.ceiling === 'file' ? runDownloadLoad : runLoad
 }
 

@@ -190,7 +190,7 @@ async function attachmentsOf(db: Queryable, messageIds: string[]): Promise<Map<s
   const { rows } = await db.query<AttachmentRow>(
     prepared(
       `SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.message_id = ANY($1::uuid[])
-     ORDER BY a.message_id, a.position, a.attachment_id`,
+       ORDER BY a.message_id, a.position, a.attachment_id`,
       [messageIds],
     ),
   )
@@ -465,8 +465,8 @@ export async function getAttachments(
   const { rows } = await db.query<AttachmentRow & { in_scope: boolean }>(
     prepared(
       `SELECT ${ATTACHMENT_COLUMNS} FROM messages m LEFT JOIN attachments a USING (message_id)
-     WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}
-     ORDER BY a.position, a.attachment_id`,
+       WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}
+       ORDER BY a.position, a.attachment_id`,
       params.values,
     ),
   )
@@ -494,9 +494,9 @@ export async function getAttachment(
   const { rows } = await db.query<AttachmentRow & { message_read: boolean }>(
     prepared(
       `SELECT ${ATTACHMENT_COLUMNS}, m.read_at IS NOT NULL AS message_read
-     FROM messages m JOIN attachments a USING (message_id)
-     WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}
-       AND a.attachment_id = ${params.add(attachmentId)}`,
+       FROM messages m JOIN attachments a USING (message_id)
+       WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}
+         AND a.attachment_id = ${params.add(attachmentId)}`,
       params.values,
     ),
   )
@@ -522,7 +522,7 @@ export async function getBody(
   const { rows } = await db.query<{ body: Texts | null; body_main_content: boolean }>(
     prepared(
       `SELECT m.body, m.body_main_content FROM messages m
-     WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}`,
+       WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}`,
       params.values,
     ),
   )
@@ -542,7 +542,7 @@ export async function getPaymentData(
   const { rows } = await db.query<{ payment_data: StoredPaymentData | null }>(
     prepared(
       `SELECT m.payment_data FROM messages m
-     WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}`,
+       WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}`,
       params.values,
     ),
   )

@@ -56,8 +56,20 @@ export function sendCacheable(
   body: unknown,
   etagSource: unknown = body,
 ) {
-  const etag = etagOf(etagSource)
+  return sendTagged(request, reply, cacheControl, etagOf(etagSource), body)
+}
+
+/** sendCacheable with the ETag already known; `mediaType` is set on a 200 only (a 304 has no body). */
+export function sendTagged(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  cacheControl: string,
+  etag: string,
+  body: unknown,
+  mediaType?: string,
+) {
   reply.header('cache-control', cacheControl).header('etag', etag)
   if (notModified(request, etag)) return reply.code(304).send()
+  if (mediaType) reply.type(mediaType)
   return reply.send(body)
 }

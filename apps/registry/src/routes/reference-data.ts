@@ -25,7 +25,7 @@ import {
   listSenderOrganizations,
   type Paging,
 } from '../repositories/reference-data.ts'
-import { etagOf, notModified, sendCacheable } from './consultation-http.ts'
+import { etagOf, sendCacheable, sendTagged } from './consultation-http.ts'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) })
 const ImageParams = Type.Object({
@@ -79,17 +79,13 @@ function answerOf(reply: FastifyReply, value: object): CachedAnswer {
   return { body: typeof body === 'string' ? body : new TextDecoder().decode(body), etag: etagOf(value) }
 }
 
-/** Like sendCacheable, for an answer already serialized. */
-function sendAnswer(
+/** Sends an answer already serialized (a string body skips the serializer). */
+const sendAnswer = (
   request: FastifyRequest,
   reply: FastifyReply,
   cacheControl: string,
   answer: CachedAnswer,
-) {
-  reply.header('cache-control', cacheControl).header('etag', answer.etag)
-  if (notModified(request, answer.etag)) return reply.code(304).send()
-  return reply.type('application/json; charset=utf-8').send(answer.body)
-}
+) => sendTagged(request, reply, cacheControl, answer.etag, answer.body, 'application/json; charset=utf-8')
 
 /**
  * Reference data (§5.4): lists, details and logo content of message types, sender applications and sender
