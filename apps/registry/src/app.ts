@@ -8,7 +8,7 @@ import type { PartitionService } from './federation/partition-service.ts'
 import { partitionServiceFromConfig } from './federation/partition-service-client.ts'
 import auditPlugin from './plugins/audit.ts'
 import auditContext from './plugins/audit-context.ts'
-import authPlugin from './plugins/auth.ts'
+import authPlugin, { closedByDefault } from './plugins/auth.ts'
 import errorsPlugin from './plugins/errors.ts'
 import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
 import metricsPlugin from './plugins/metrics.ts'
@@ -37,6 +37,7 @@ const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Builds the Message Registry: plugins first, then routes. Starting to listen is the caller's business. */
 export async function buildApp({ config, pool, verifier, partitionService, logger }: AppDependencies) {
+  const federationPartitions = partitionService ?? partitionServiceFromConfig(config, pool)
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     // One access-log line per request, written on completion (below), instead of Fastify's two.
@@ -65,16 +66,16 @@ export async function buildApp({ config, pool, verifier, partitionService, logge
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
   })
 
+  // First: every route registered after it must declare an operation or `public: true`.
+  await app.register(closedByDefault)
   await app.register(errorsPlugin, { environment: config.environment })
   await app.register(openapiPlugin, { version: config.build.version })
   await app.register(auditContext)
   await app.register(metricsPlugin, { pool, poolMax: config.db.poolMax })
   await app.register(auditPlugin, { pool })
   await app.register(hardeningPlugin, config.http)
+  await app.register(partitionsPlugin, { partitionService: federationPartitions })
   await app.register(authPlugin, { verifier })
-  await app.register(partitionsPlugin, {
-    partitionService: partitionService ?? partitionServiceFromConfig(config, pool),
-  })
   await app.register(referenceDataCachePlugin, { databaseUrl: config.databaseUrl })
 
   await app.register(healthRoutes, { pool })
@@ -92,7 +93,7 @@ export async function buildApp({ config, pool, verifier, partitionService, logge
     pool,
     limits: config.publication,
     // Routing rules not yet cached come from a real Partition service only; without one, GENERAL.
-    routingRulesSource: partitionService ?? (config.partitionService.url ? app.partitionService : undefined),
+    routingRulesSource: partitionService ?? (config.partitionService.url ? federationPartitions : undefined),
   })
   await app.register(eventNotificationsRoutes, { pool })
 

@@ -4,7 +4,7 @@ import { buildApp } from './app.ts'
 import { createVerifier } from './auth/create-verifier.ts'
 import type { Config } from './config.ts'
 import { createPool } from './db/pool.ts'
-import { type MetricsServer, startMetricsServer } from './plugins/metrics.ts'
+import { type MetricsServer, startMetricsServer } from './metrics/prometheus.ts'
 
 /**
  * Starts the registry and wires graceful shutdown: on SIGTERM/SIGINT it stops accepting connections, lets

@@ -1,8 +1,9 @@
 import { DEMO, type DemoMessage } from '@ebox/demo-data'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { listMessages } from '../src/repositories/messages.ts'
+import { listMessages } from '../src/repositories/messages/list.ts'
 import { type DemoRegistry, startDemoRegistry } from './support/demo.ts'
 import { brusselsDay, brusselsDayStart, listed, listOrder, recipientIdOf } from './support/expected.ts'
+import { scopeFor } from './support/scope.ts'
 
 let registry: DemoRegistry
 let all: DemoMessage[]
@@ -84,7 +85,7 @@ describe('the default list', () => {
     await registry.pool.query(`UPDATE eboxes SET last_consultation_at = NULL WHERE recipient_id = $1`, [
       DEMO.enterprise,
     ])
-    const { forgetConsultations } = await import('../src/repositories/messages.ts')
+    const { forgetConsultations } = await import('../src/repositories/messages/write.ts')
     forgetConsultations()
     await list('')
     const { rows } = await registry.pool.query(
@@ -253,20 +254,13 @@ describe('400 for malformed parameters only', () => {
 
 describe('partitions of the caller (repository scope)', () => {
   it('lists only the partitions a human user may see', async () => {
-    const scope = {
-      ebox: { eboxType: 'enterprise', id: DEMO.enterprise } as const,
-      partitions: [DEMO.partitions.general, DEMO.partitions.b],
-    }
+    const ebox = { eboxType: 'enterprise', id: DEMO.enterprise } as const
+    const scope = await scopeFor(ebox, [DEMO.partitions.general, DEMO.partitions.b])
     const result = await listMessages(registry.pool, scope, {}, { page: 1, pageSize: 100 })
     const expected = expectedOf((m) => m.partitionId === 'GENERAL' || m.partitionId === 'partitionBid')
     expect(result.items.map((m) => m.messageId)).toEqual(expected)
     expect(result.totalItems).toBe(expected.length)
-    const none = await listMessages(
-      registry.pool,
-      { ...scope, partitions: [] },
-      {},
-      { page: 1, pageSize: 10 },
-    )
+    const none = await listMessages(registry.pool, await scopeFor(ebox, []), {}, { page: 1, pageSize: 10 })
     expect(none).toEqual({ items: [], totalItems: 0 })
     const other = await listMessages(
       registry.pool,

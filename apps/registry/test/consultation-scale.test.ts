@@ -2,8 +2,10 @@ import { SCOPES } from '@ebox/contract'
 import { DEMO } from '@ebox/demo-data'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { getMessage, listMessages, type MessageFilters } from '../src/repositories/messages.ts'
+import { listMessages, type MessageFilters } from '../src/repositories/messages/list.ts'
+import { getMessage } from '../src/repositories/messages/read.ts'
 import { type DemoRegistry, startDemoRegistry } from './support/demo.ts'
+import { scopeFor } from './support/scope.ts'
 
 /**
  * A large e-Box (30,000 messages, beside the demo set): the trigger-kept counts stay exact through bulk changes,
@@ -11,7 +13,7 @@ import { type DemoRegistry, startDemoRegistry } from './support/demo.ts'
  */
 const BIG = '0474028805'
 const SIZE = 30_000
-const scope = { ebox: { eboxType: 'enterprise', id: BIG } as const, partitions: undefined }
+const scope = await scopeFor({ eboxType: 'enterprise', id: BIG })
 
 let registry: DemoRegistry
 beforeAll(async () => {
@@ -111,10 +113,7 @@ describe('a large e-Box', () => {
       }
     }
     const { db, statements } = recording()
-    const demoScope = {
-      ebox: { eboxType: 'enterprise', id: DEMO.enterprise } as const,
-      partitions: undefined,
-    }
+    const demoScope = await scopeFor({ eboxType: 'enterprise', id: DEMO.enterprise })
     await getMessage(db, demoScope, DEMO.messages.twoDocuments)
     expect(statements).toHaveLength(2)
   })

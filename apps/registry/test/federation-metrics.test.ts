@@ -1,6 +1,6 @@
 import { SCOPES } from '@ebox/contract'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type MetricsServer, startMetricsServer } from '../src/plugins/metrics.ts'
+import { type MetricsServer, startMetricsServer } from '../src/metrics/prometheus.ts'
 import { startTestRegistry, type TestRegistry } from './support/registry.ts'
 
 let registry: TestRegistry

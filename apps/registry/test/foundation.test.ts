@@ -7,12 +7,15 @@ let registry: TestRegistry
 beforeAll(async () => {
   registry = await startTestRegistry()
   // Routes that exist only to drive the error handler from the outside.
-  registry.app.get('/test/boom', async () => {
+  registry.app.get('/test/boom', { config: { public: true } }, async () => {
     throw new Error('secret internal detail at /srv/app.ts:42')
   })
   registry.app.get(
     '/test/validated',
-    { schema: { querystring: { type: 'object', properties: { n: { type: 'integer' } } } } },
+    {
+      config: { public: true },
+      schema: { querystring: { type: 'object', properties: { n: { type: 'integer' } } } },
+    },
     async () => ({ ok: true }),
   )
   await registry.app.ready()

@@ -1,6 +1,6 @@
 import { SCOPES } from '@ebox/contract'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { messageScopeOf } from '../src/auth/message-scope.ts'
+import { scopeOf } from '../src/auth/caller.ts'
 import { startTestRegistry, type TestRegistry } from './support/registry.ts'
 
 /**
@@ -16,9 +16,7 @@ const consult = [SCOPES.documentConsumer]
 let registry: TestRegistry
 beforeAll(async () => {
   registry = await startTestRegistry()
-  registry.app.get('/test/scope', { config: { operation: 'listMessages' } }, (request) =>
-    messageScopeOf(request),
-  )
+  registry.app.get('/test/scope', { config: { operation: 'listMessages' } }, (request) => scopeOf(request))
   await registry.app.ready()
   registry.partitions.setUserPartitions(ENTERPRISE, USER, ['GENERAL', 'partitionB'])
 })

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { SCOPES } from '@ebox/contract'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { messageScopeOf } from '../src/auth/message-scope.ts'
+import { scopeOf } from '../src/auth/caller.ts'
 import { routingRulesFor } from '../src/repositories/routing-rules.ts'
 import { startTestRegistry, type TestRegistry } from './support/registry.ts'
 
@@ -14,9 +14,7 @@ let registry: TestRegistry
 let webhookToken: string
 beforeAll(async () => {
   registry = await startTestRegistry()
-  registry.app.get('/test/scope', { config: { operation: 'listMessages' } }, (request) =>
-    messageScopeOf(request),
-  )
+  registry.app.get('/test/scope', { config: { operation: 'listMessages' } }, (request) => scopeOf(request))
   await registry.app.ready()
   webhookToken = await registry.token({
     scopes: [SCOPES.eventNotifications],
@@ -160,7 +158,7 @@ describe('malformed events → 400', () => {
 })
 
 describe('partition and user-right events', () => {
-  const scopeOf = async () => {
+  const currentScope = async () => {
     const token = await registry.token({ scopes: [SCOPES.documentConsumer], sub: USER })
     return (
       await registry.app.inject({ url: '/test/scope', headers: { authorization: `Bearer ${token}` } })
@@ -171,7 +169,7 @@ describe('partition and user-right events', () => {
 
   it('keep a human user’s cached rights current without asking the Partition service again', async () => {
     registry.partitions.setUserPartitions(ENTERPRISE, USER, ['GENERAL'])
-    expect(await scopeOf()).toMatchObject({ partitions: ['GENERAL'] })
+    expect(await currentScope()).toMatchObject({ partitions: ['GENERAL'] })
     const calls = registry.partitions.requests.length
 
     const added = cloudEvent(
@@ -184,7 +182,7 @@ describe('partition and user-right events', () => {
       now(),
     )
     expect((await post(added)).statusCode).toBe(204)
-    expect(await scopeOf()).toMatchObject({ partitions: ['GENERAL', 'partitionB'] })
+    expect(await currentScope()).toMatchObject({ partitions: ['GENERAL', 'partitionB'] })
 
     const removed = cloudEvent(
       'be.eboxenterprise.v1.partitionUserRight.removed',
@@ -196,7 +194,7 @@ describe('partition and user-right events', () => {
       now(),
     )
     expect((await post(removed)).statusCode).toBe(204)
-    expect(await scopeOf()).toMatchObject({ partitions: ['partitionB'] })
+    expect(await currentScope()).toMatchObject({ partitions: ['partitionB'] })
 
     // A late "added" event for GENERAL, older than the removal, is discarded.
     const late = cloudEvent(
@@ -205,7 +203,7 @@ describe('partition and user-right events', () => {
       { time: minutesAgo(5) },
     )
     expect((await post(late)).statusCode).toBe(204)
-    expect(await scopeOf()).toMatchObject({ partitions: ['partitionB'] })
+    expect(await currentScope()).toMatchObject({ partitions: ['partitionB'] })
 
     // A removed partition takes every right on it with it.
     const partitionRemoved = cloudEvent(
@@ -217,7 +215,7 @@ describe('partition and user-right events', () => {
       now(),
     )
     expect((await post(partitionRemoved)).statusCode).toBe(204)
-    expect(await scopeOf()).toMatchObject({ partitions: [] })
+    expect(await currentScope()).toMatchObject({ partitions: [] })
 
     expect(registry.partitions.requests.length).toBe(calls)
   })

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { statistics } from '../src/repositories/statistics.ts'
 import { type DemoRegistry, startDemoRegistry } from './support/demo.ts'
 import { listed } from './support/expected.ts'
+import { scopeFor } from './support/scope.ts'
 
 let registry: DemoRegistry
 beforeAll(async () => {
@@ -61,10 +62,7 @@ describe('GET /ebox/statistics', () => {
   })
 
   it('counts only the partitions a human user may see', async () => {
-    const scope = {
-      ebox: { eboxType: 'enterprise', id: DEMO.enterprise } as const,
-      partitions: [DEMO.partitions.b],
-    }
+    const scope = await scopeFor({ eboxType: 'enterprise', id: DEMO.enterprise }, [DEMO.partitions.b])
     const body = await statistics(registry.pool, scope)
     expect(body.totalMessages).toBe(DEMO.counts.listedPerPartition.partitionBid)
     expect(body.partitions.map((p) => p.partitionId)).toEqual([DEMO.partitions.b])

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { backoffMs, deliverBatch, requeueDead } from '../src/worker/delivery.ts'
+import { requeueDead } from '../src/repositories/outbox.ts'
+import { backoffMs, deliverBatch } from '../src/worker/delivery.ts'
 import type { EesClient } from '../src/worker/ees-client.ts'
 import { type EesStub, startEesStub } from './support/ees-stub.ts'
 import {

@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createPool } from '../src/db/pool.ts'
-import { type MetricsServer, startMetricsServer } from '../src/plugins/metrics.ts'
+import { type MetricsServer, startMetricsServer } from '../src/metrics/prometheus.ts'
 import { startOutboxWorker } from '../src/worker/worker.ts'
 import { type EesStub, startEesStub } from './support/ees-stub.ts'
 import {

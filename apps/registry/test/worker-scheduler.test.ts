@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createPool } from '../src/db/pool.ts'
-import { deliverBatch } from '../src/worker/delivery.ts'
-import type { EesClient } from '../src/worker/ees-client.ts'
 import {
   ensureAuditPartitions,
   purgeOutbox,
@@ -9,7 +7,9 @@ import {
   QUEUE_REMINDERS,
   runScheduler,
   SCHEDULE,
-} from '../src/worker/scheduler.ts'
+} from '../src/repositories/scheduler.ts'
+import { deliverBatch } from '../src/worker/delivery.ts'
+import type { EesClient } from '../src/worker/ees-client.ts'
 import { type EesStub, startEesStub } from './support/ees-stub.ts'
 import {
   ENTERPRISE,

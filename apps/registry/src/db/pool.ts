@@ -57,3 +57,11 @@ export async function inTransaction<T>(
     client.removeListener('error', onError)
   }
 }
+
+/** What a repository function runs its statements on: the pool, or the client of an open transaction. */
+export type Queryable = pg.Pool | pg.PoolClient
+
+/** The cheapest round trip: readiness checks that the database answers. */
+export async function ping(db: Queryable): Promise<void> {
+  await db.query('SELECT 1')
+}

@@ -3,7 +3,7 @@ import type pg from 'pg'
 import { type AccessTokenSource, createClientCredentialsSource } from '../auth/client-credentials.ts'
 import type { Config } from '../config.ts'
 import { inTransaction } from '../db/pool.ts'
-import { cachedUserPartitions, storeFetchedUserPartitions } from './partition-rights.ts'
+import { cachedUserPartitions, storeFetchedUserPartitions } from '../repositories/partition-rights.ts'
 import type { MandateOperation, PartitionService, RoutingRule } from './partition-service.ts'
 
 /**

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import type pg from 'pg'
 import { type AuditEntry, auditMicros, auditTimestamp, formatMicros } from '../audit/chain.ts'
 import { AuditWriter, appendAudit } from '../audit/store.ts'
+import { WRITE_METHODS } from '../http-methods.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -23,8 +24,6 @@ declare module 'fastify' {
  * per displayed message (ATREQ02 proportionality). See docs/contract-decisions.md.
  */
 export const UNAUDITED_OPERATIONS: ReadonlySet<Operation> = new Set(['referenceData'])
-
-const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
  * ATREQ04: reads are recorded when they succeeded (2xx, 304); writes unless it is certain they failed — a 4xx

@@ -1,34 +1,71 @@
 import { OPERATION_SCOPES, type Operation, RegistryError } from '@ebox/contract'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Principal } from '../auth/principal.ts'
+import '../auth/caller.ts'
+import { CONSULT_OPERATIONS, ON_BEHALF_HEADER, resolveMessageScope } from '../auth/message-scope.ts'
 import type { TokenVerifier } from '../auth/verifier.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The operation a route performs; its accepted scopes come from OPERATION_SCOPES. Absent = public route. */
+    /** The operation a route performs; its accepted scopes come from OPERATION_SCOPES. */
     operation?: Operation
-  }
-  interface FastifyRequest {
-    principal: Principal | undefined
+    /** Said out loud by the few routes anyone may call (health, version, OpenAPI). */
+    public?: true
   }
 }
 
+/** Routes external plugins add, which cannot carry our config: each public, and said so here. */
+const EXTERNAL_PUBLIC_ROUTES = new Set([
+  'OPTIONS *' /* CORS preflight, @fastify/cors (plugins/hardening.ts) */,
+])
+
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/
 
-/** The caller of an authenticated route (the auth hook has run); throws if used on a public route. */
-export function callerOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new RegistryError('UNAUTHENTICATED')
-  return request.principal
+/**
+ * Closed by default: a route must declare its `operation` (then it is authenticated, authorised and audited) or
+ * `public: true`. A route with neither — or both — stops the app from starting. Registered before any route.
+ */
+export const closedByDefault = fp(
+  async function closedByDefault(app: FastifyInstance) {
+    app.addHook('onRoute', (route: RouteOptions) => {
+      if (EXTERNAL_PUBLIC_ROUTES.has(`${route.method} ${route.url}`)) return
+      const { operation, public: open } = route.config ?? {}
+      const declared = (operation === undefined ? 0 : 1) + (open === true ? 1 : 0)
+      if (declared !== 1) {
+        throw new Error(
+          `Route ${route.method} ${route.url} must declare exactly one of config.operation or config.public: true.`,
+        )
+      }
+    })
+  },
+  { name: 'closed-by-default' },
+)
+
+/** Puts the caller's message scope on the request: after validation, before the handler (as handlers did). */
+const resolveScope: preHandlerAsyncHookHandler = async function resolveScope(request: FastifyRequest) {
+  if (!request.principal) return
+  request.messageScope = await resolveMessageScope(
+    request.principal,
+    request.headers[ON_BEHALF_HEADER],
+    request.server.partitionService,
+  )
 }
 
 /**
  * Authentication and authorisation for every route that declares an operation: 401 without a valid bearer
- * token, 403 when the token holds none of the operation's scopes.
+ * token, 403 when the token holds none of the operation's scopes. Routes of CONSULT_OPERATIONS also get the
+ * caller's message scope (request.messageScope), the only one their handlers and repositories can use.
  */
 export default fp(
   async function authPlugin(app: FastifyInstance, options: { verifier: TokenVerifier }) {
     app.decorateRequest('principal', undefined)
+    app.decorateRequest('messageScope', undefined)
+    app.addHook('onRoute', (route: RouteOptions) => {
+      const operation = route.config?.operation
+      if (operation === undefined || !CONSULT_OPERATIONS.has(operation)) return
+      const own = route.preHandler === undefined ? [] : [route.preHandler].flat()
+      route.preHandler = [resolveScope, ...own]
+    })
     app.addHook('onRequest', async (request) => {
       const operation = request.routeOptions.config.operation
       if (!operation) return
@@ -55,5 +92,5 @@ export default fp(
     })
     app.addHook('onClose', async () => options.verifier.close?.())
   },
-  { name: 'auth' },
+  { name: 'auth', dependencies: ['partitions'] },
 )

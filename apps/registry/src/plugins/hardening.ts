@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOption
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
 import type { HttpConfig } from '../config.ts'
+import { API_METHODS } from '../http-methods.ts'
 
 /** Headers a browser client (the e-Box portal) may send and read. */
 const ALLOWED_HEADERS = [
@@ -87,7 +88,7 @@ export default fp(
     })
     await app.register(cors, {
       origin: options.corsOrigins.length > 0 ? options.corsOrigins : false,
-      methods: ['GET', 'HEAD', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'],
+      methods: [...API_METHODS],
       allowedHeaders: ALLOWED_HEADERS,
       exposedHeaders: EXPOSED_HEADERS,
       credentials: false,

@@ -21,7 +21,7 @@ export default fp(
         },
       },
     })
-    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+    app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
   },
   { name: 'openapi' },
 )

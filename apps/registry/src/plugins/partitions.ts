@@ -9,7 +9,7 @@ declare module 'fastify' {
   }
 }
 
-/** Makes the Partition service available to routes and to messageScopeOf (request.server.partitionService). */
+/** Makes the Partition service available to routes and to the auth plugin's scope resolution (request.server.partitionService). */
 export default fp(
   async function partitionsPlugin(app: FastifyInstance, options: { partitionService: PartitionService }) {
     app.decorate('partitionService', options.partitionService)

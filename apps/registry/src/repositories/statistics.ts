@@ -1,14 +1,13 @@
 import { CONTRACT, type EboxSummary, formatDateTime, type Statistics } from '@ebox/contract'
-import type pg from 'pg'
 import type { MessageScope } from '../auth/message-scope.ts'
+import type { Queryable } from '../db/pool.ts'
+import { Params, partitionCondition, scopeCondition } from './messages/scope-condition.ts'
 
 /**
  * Statistics (v3, §5.5) and the v2.1 `GET /ebox` summary of the caller's e-Box, over the messages the default
  * list shows (expired ones left out). Counts come from the trigger-kept ebox_message_counts minus the expired
  * messages; "expiring soon" reads the expiry index. No query counts the e-Box row by row.
  */
-
-type Queryable = pg.Pool | pg.PoolClient
 
 interface CountRow {
   partition_id: string
@@ -21,25 +20,33 @@ interface CountRow {
 
 /** Per partition of the scope: listed messages, unread, expiring soon, registered, unread registered. */
 async function countsPerPartition(db: Queryable, scope: MessageScope): Promise<CountRow[]> {
+  const params = new Params()
+  const counts = scopeCondition(params, scope, 'c')
+  const messages = scopeCondition(params, scope, 'm')
+  const enterprise = params.add(scope.ebox.eboxType === 'enterprise')
+  const enterpriseNumber = params.add(scope.ebox.id)
+  const general = params.add(CONTRACT.generalPartition)
+  const soonDays = params.add(CONTRACT.expiringSoonDays)
+  const visible = partitionCondition(params, scope, 'k.partition_id')
   const { rows } = await db.query<CountRow>(
     `WITH counted AS (
-       SELECT partition_id, total, unread, registered, unread_registered FROM ebox_message_counts
-       WHERE recipient_type = $1 AND recipient_id = $2
+       SELECT c.partition_id, c.total, c.unread, c.registered, c.unread_registered FROM ebox_message_counts c
+       WHERE ${counts}
      ), expired AS (
-       SELECT partition_id, count(*) AS total, count(*) FILTER (WHERE read_at IS NULL) AS unread,
-              count(*) FILTER (WHERE registered_mail) AS registered,
-              count(*) FILTER (WHERE read_at IS NULL AND registered_mail) AS unread_registered
-       FROM messages WHERE recipient_type = $1 AND recipient_id = $2 AND expires_at <= now()
-       GROUP BY partition_id
+       SELECT m.partition_id, count(*) AS total, count(*) FILTER (WHERE m.read_at IS NULL) AS unread,
+              count(*) FILTER (WHERE m.registered_mail) AS registered,
+              count(*) FILTER (WHERE m.read_at IS NULL AND m.registered_mail) AS unread_registered
+       FROM messages m WHERE ${messages} AND m.expires_at <= now()
+       GROUP BY m.partition_id
      ), soon AS (
-       SELECT partition_id, count(*) AS n FROM messages
-       WHERE recipient_type = $1 AND recipient_id = $2 AND read_at IS NULL
-         AND expires_at > now() AND expires_at <= now() + make_interval(days => $3)
-       GROUP BY partition_id
+       SELECT m.partition_id, count(*) AS n FROM messages m
+       WHERE ${messages} AND m.read_at IS NULL
+         AND m.expires_at > now() AND m.expires_at <= now() + make_interval(days => ${soonDays})
+       GROUP BY m.partition_id
      ), known AS (
        SELECT partition_id FROM counted
-       UNION SELECT partition_id FROM partitions WHERE enterprise_number = $2 AND $1 = 'enterprise'
-       UNION SELECT $4 WHERE $1 = 'enterprise'
+       UNION SELECT partition_id FROM partitions WHERE enterprise_number = ${enterpriseNumber} AND ${enterprise}
+       UNION SELECT ${general}::text WHERE ${enterprise}
      )
      SELECT k.partition_id,
        coalesce(c.total, 0) - coalesce(e.total, 0) AS total,
@@ -49,15 +56,9 @@ async function countsPerPartition(db: Queryable, scope: MessageScope): Promise<C
        coalesce(s.n, 0) AS expiring_soon
      FROM known k LEFT JOIN counted c USING (partition_id) LEFT JOIN expired e USING (partition_id)
        LEFT JOIN soon s USING (partition_id)
-     WHERE $5::text[] IS NULL OR k.partition_id = ANY($5::text[])
-     ORDER BY k.partition_id = $4 DESC, k.partition_id`,
-    [
-      scope.ebox.eboxType,
-      scope.ebox.id,
-      CONTRACT.expiringSoonDays,
-      CONTRACT.generalPartition,
-      scope.partitions ?? null,
-    ],
+     WHERE ${visible}
+     ORDER BY k.partition_id = ${general} DESC, k.partition_id`,
+    params.values,
   )
   return rows
 }
@@ -87,21 +88,21 @@ export async function statistics(db: Queryable, scope: MessageScope): Promise<St
 /** v2.1 `GET /ebox`: counters, last receipt, last consultation and size (kB) of the listed messages. */
 export async function summary(db: Queryable, scope: MessageScope): Promise<EboxSummary> {
   const rows = await countsPerPartition(db, scope)
+  const params = new Params()
+  const messages = scopeCondition(params, scope, 'm')
+  const recipient = `recipient_type = ${params.add(scope.ebox.eboxType)} AND recipient_id = ${params.add(scope.ebox.id)}`
   const { rows: facts } = await db.query<{
     last_receipt: Date | null
     last_consultation: Date | null
     size_bytes: number
   }>(
     `SELECT
-       (SELECT m.published_at FROM messages m
-        WHERE m.recipient_type = $1 AND m.recipient_id = $2 AND ($3::text[] IS NULL OR m.partition_id = ANY($3))
+       (SELECT m.published_at FROM messages m WHERE ${messages}
         ORDER BY m.published_at DESC LIMIT 1) AS last_receipt,
-       (SELECT last_consultation_at FROM eboxes WHERE recipient_type = $1 AND recipient_id = $2)
-         AS last_consultation,
+       (SELECT last_consultation_at FROM eboxes WHERE ${recipient}) AS last_consultation,
        (SELECT coalesce(sum(a.size_bytes), 0)::float8 FROM messages m JOIN attachments a USING (message_id)
-        WHERE m.recipient_type = $1 AND m.recipient_id = $2 AND m.expires_at > now()
-          AND ($3::text[] IS NULL OR m.partition_id = ANY($3))) AS size_bytes`,
-    [scope.ebox.eboxType, scope.ebox.id, scope.partitions ?? null],
+        WHERE ${messages} AND m.expires_at > now()) AS size_bytes`,
+    params.values,
   )
   const fact = facts[0]
   return {

@@ -3,11 +3,12 @@ import { Attachment, Attachments, CONTRACT, RegistryError } from '@ebox/contract
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { messageScopeOf } from '../auth/message-scope.ts'
+import { scopeOf } from '../auth/caller.ts'
 import { readContent } from '../db/content-store.ts'
 import type { Pool } from '../db/pool.ts'
 import { errorResponses } from '../plugins/errors.ts'
-import { getAttachment, getAttachments, markRead } from '../repositories/messages.ts'
+import { getAttachment, getAttachments } from '../repositories/messages/read.ts'
+import { markRead } from '../repositories/messages/write.ts'
 import { contentDisposition } from './consultation-http.ts'
 import { MessageParams } from './messages.ts'
 
@@ -51,7 +52,7 @@ export default async function attachmentRoutes(instance: FastifyInstance, option
       },
     },
     async (request) => {
-      const scope = await messageScopeOf(request)
+      const scope = scopeOf(request)
       const { messageId } = request.params
       const attachments = await getAttachments(pool, scope, messageId)
       if (!attachments) throw new RegistryError('NOT_FOUND', 'No such message.')
@@ -74,7 +75,7 @@ export default async function attachmentRoutes(instance: FastifyInstance, option
       },
     },
     async (request) => {
-      const scope = await messageScopeOf(request)
+      const scope = scopeOf(request)
       const { messageId, attachmentId } = request.params
       const found = await getAttachment(pool, scope, messageId, attachmentId)
       if (!found) throw new RegistryError('NOT_FOUND', 'No such attachment.')
@@ -106,7 +107,7 @@ export default async function attachmentRoutes(instance: FastifyInstance, option
       },
     },
     async (request, reply) => {
-      const scope = await messageScopeOf(request)
+      const scope = scopeOf(request)
       const { messageId, attachmentId } = request.params
       const found = await getAttachment(pool, scope, messageId, attachmentId)
       if (!found) throw new RegistryError('NOT_FOUND', 'No such attachment.')

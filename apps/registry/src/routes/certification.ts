@@ -6,7 +6,7 @@ import type { Pool } from '../db/pool.ts'
 import { seedDemoDataSet } from '../demo/seed.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import type { ReferenceDataCache } from '../reference-data/cache.ts'
-import { forgetConsultations } from '../repositories/messages.ts'
+import { forgetConsultations } from '../repositories/messages/write.ts'
 
 export interface CertificationOptions {
   build: Config['build']
@@ -24,6 +24,7 @@ export default async function certificationRoutes(app: FastifyInstance, options:
   app.get(
     '/certification/version',
     {
+      config: { public: true },
       schema: {
         tags: ['Certification'],
         operationId: 'getCertificationVersion',

@@ -1,6 +1,6 @@
 import { CONTRACT, EboxSummary, Statistics } from '@ebox/contract'
 import type { FastifyInstance } from 'fastify'
-import { messageScopeOf } from '../auth/message-scope.ts'
+import { scopeOf } from '../auth/caller.ts'
 import type { Pool } from '../db/pool.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import { statistics, summary } from '../repositories/statistics.ts'
@@ -32,7 +32,7 @@ export default async function eboxRoutes(app: FastifyInstance, options: { pool: 
       },
     },
     async (request) => {
-      const scope = await messageScopeOf(request)
+      const scope = scopeOf(request)
       request.auditDetails = {}
       return statistics(pool, scope)
     },
@@ -51,7 +51,7 @@ export default async function eboxRoutes(app: FastifyInstance, options: { pool: 
       },
     },
     async (request) => {
-      const scope = await messageScopeOf(request)
+      const scope = scopeOf(request)
       request.auditDetails = {}
       return summary(pool, scope)
     },

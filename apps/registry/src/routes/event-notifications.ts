@@ -8,10 +8,11 @@ import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type pg from 'pg'
 import { inTransaction, type Pool } from '../db/pool.ts'
-import { applyPartitionRemoved, applyUserRightEvent } from '../federation/partition-rights.ts'
 import type { RoutingRule } from '../federation/partition-service.ts'
 import { toRoutingRule } from '../federation/partition-service-client.ts'
 import { errorResponses } from '../plugins/errors.ts'
+import { markApplied, recordFirstDelivery } from '../repositories/cloud-events.ts'
+import { applyPartitionRemoved, applyUserRightEvent } from '../repositories/partition-rights.ts'
 import { replaceRoutingRules } from '../repositories/routing-rules.ts'
 
 /**
@@ -158,23 +159,10 @@ export default async function eventNotificationsRoutes(app: FastifyInstance, opt
       const time = timeOf(event)
       const apply = handlerFor(event)
       const applied = await inTransaction(options.pool, async (client) => {
-        const first = await client.query(
-          `INSERT INTO processed_cloud_events (source, event_id, event_type, event_time, applied)
-           VALUES ($1, $2, $3, $4, false) ON CONFLICT (source, event_id) DO NOTHING`,
-          [event.source, event.id, event.type, time],
-        )
-        if (first.rowCount !== 1) return undefined // already processed: answer as the first time
-        // Ids are kept 30 days: an older redelivery is stale by its time anyway.
-        await client.query(
-          `DELETE FROM processed_cloud_events WHERE processed_at < now() - interval '30 days'`,
-        )
+        // Already processed: answer as the first time.
+        if (!(await recordFirstDelivery(client, event, time))) return undefined
         const changed = await apply(client, event.data as Record<string, unknown>, time)
-        if (changed) {
-          await client.query(
-            'UPDATE processed_cloud_events SET applied = true WHERE source = $1 AND event_id = $2',
-            [event.source, event.id],
-          )
-        }
+        if (changed) await markApplied(client, event)
         return changed
       })
       request.auditDetails = {

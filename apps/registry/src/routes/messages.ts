@@ -12,18 +12,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { FastifyInstance } from 'fastify'
-import { messageScopeOf } from '../auth/message-scope.ts'
+import { scopeOf } from '../auth/caller.ts'
 import type { Pool } from '../db/pool.ts'
 import { errorResponses } from '../plugins/errors.ts'
-import {
-  getBody,
-  getMessage,
-  getPaymentData,
-  listMessages,
-  markRead,
-  recordConsultation,
-  updateMessages,
-} from '../repositories/messages.ts'
+import { listMessages } from '../repositories/messages/list.ts'
+import { getBody, getMessage, getPaymentData } from '../repositories/messages/read.ts'
+import { markRead, recordConsultation, updateMessages } from '../repositories/messages/write.ts'
 
 export const MessageParams = Type.Object({ messageId: Type.String({ maxLength: 200 }) })
 const OPTIONAL = 'The implementation of this operation is optional.'
@@ -64,7 +58,7 @@ export default async function messageRoutes(instance: FastifyInstance, options: 
       },
     },
     async (request) => {
-      const scope = await messageScopeOf(request)
+      const scope = scopeOf(request)
       const { page, pageSize, ...filters } = request.query
       if (filters.q !== undefined && filters.qlang === undefined) {
         throw new RegistryError('INVALID_INPUT', 'q needs qlang (fr, nl or de).')
@@ -121,7 +115,7 @@ export default async function messageRoutes(instance: FastifyInstance, options: 
       },
     },
     async (request, reply) => {
-      const scope = await messageScopeOf(request)
+      const scope = scopeOf(request)
       const items = request.body.items
       request.auditDetails = {
         messageIds: items.map((item) => item.messageId),
@@ -147,7 +141,7 @@ export default async function messageRoutes(instance: FastifyInstance, options: 
       },
     },
     async (request) => {
-      const scope = await messageScopeOf(request)
+      const scope = scopeOf(request)
       const message = await getMessage(pool, scope, request.params.messageId)
       if (!message) throw new RegistryError('NOT_FOUND', 'No such message.')
       request.auditDetails = {
@@ -173,7 +167,7 @@ export default async function messageRoutes(instance: FastifyInstance, options: 
       },
     },
     async (request) => {
-      const scope = await messageScopeOf(request)
+      const scope = scopeOf(request)
       const { messageId } = request.params
       const found = await getBody(pool, scope, messageId)
       if (!found) throw new RegistryError('NOT_FOUND', 'No such message.')
@@ -199,7 +193,7 @@ export default async function messageRoutes(instance: FastifyInstance, options: 
       },
     },
     async (request) => {
-      const scope = await messageScopeOf(request)
+      const scope = scopeOf(request)
       const { messageId } = request.params
       const paymentData = await getPaymentData(pool, scope, messageId)
       if (paymentData === undefined) throw new RegistryError('NOT_FOUND', 'No such message.')

@@ -11,7 +11,6 @@ import {
   MessageToPublish,
   PublicationStatusMessage,
   RegistryError,
-  SCOPES,
 } from '@ebox/contract'
 import multipart, { type Multipart } from '@fastify/multipart'
 import { Type } from '@sinclair/typebox'
@@ -19,16 +18,16 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { FormatRegistry } from '@sinclair/typebox/type'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import pg from 'pg'
-import { actingEboxOf, ON_BEHALF_HEADER } from '../auth/message-scope.ts'
+import { callerOf } from '../auth/caller.ts'
+import { ON_BEHALF_HEADER, publishingEnterpriseOf } from '../auth/message-scope.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { PublicationConfig } from '../config.ts'
 import { writeContent } from '../db/content-store.ts'
 import { inTransaction, type Pool } from '../db/pool.ts'
-import { enqueueEvent } from '../federation/outbox.ts'
 import type { PartitionService } from '../federation/partition-service.ts'
 import { auditInTransaction } from '../plugins/audit.ts'
-import { callerOf } from '../plugins/auth.ts'
 import { errorResponses } from '../plugins/errors.ts'
+import { enqueueEvent } from '../repositories/outbox.ts'
 import {
   businessDataOf,
   idempotencyKeyTaken,
@@ -51,7 +50,7 @@ export interface PublicationRouteOptions {
   limits: PublicationConfig
   /**
    * Where routing rules not yet cached come from (and are then cached); undefined = no Partition service is
-   * configured: messages go to GENERAL. Mandates go through `request.server.partitionService` (actingEboxOf).
+   * configured: messages go to GENERAL. Mandates go through `request.server.partitionService` (publishingEnterpriseOf).
    */
   routingRulesSource: PartitionService | undefined
 }
@@ -134,7 +133,11 @@ export default async function publicationRoutes(app: FastifyInstance, options: P
             `The request exceeds ${limits.maxRequestBytes} bytes (Content-Length ${declaredLength}).`,
           )
         }
-        const publisher = await publishingEnterprise(request, caller)
+        const publisher = await publishingEnterpriseOf(
+          caller,
+          request.headers[ON_BEHALF_HEADER],
+          request.server.partitionService,
+        )
         const published = await inTransaction(pool, (client) =>
           receiveAndPublish(client, request, {
             caller,
@@ -572,26 +575,6 @@ async function partitionFor(
     if (rules !== undefined) await replaceRoutingRules(client, recipient.id, rules, askedAt)
   }
   return routeMessage(rules ?? [], routed, CONTRACT.generalPartition)
-}
-
-/**
- * The enterprise the caller publishes for (§3.3, federation-duties §7): its own with `publicationsender`; with
- * the representative scope and `On-Behalf-Of-Enterprise-Number`, the represented one once the Partition service
- * confirms a `publish` mandate (actingEboxOf). Only enterprises publish.
- */
-async function publishingEnterprise(request: FastifyRequest, caller: Principal): Promise<string> {
-  const acting = await actingEboxOf(request, 'publish')
-  if (acting.eboxType !== 'enterprise') {
-    throw new RegistryError('FORBIDDEN', 'The access token is not bound to an enterprise.')
-  }
-  if (request.headers[ON_BEHALF_HEADER] === undefined && !caller.scopes.has(SCOPES.publicationSender)) {
-    throw new RegistryError(
-      'FORBIDDEN',
-      "Publishing for the caller's own enterprise takes the publicationsender scope; a representative names " +
-        'the represented enterprise in On-Behalf-Of-Enterprise-Number.',
-    )
-  }
-  return acting.id
 }
 
 /** `Idempotency-Key` is an RFC 8941 sf-string: printable ASCII in double quotes, `\"` and `\\` escaped. */

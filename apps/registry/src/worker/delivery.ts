@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
+import {
+  type ClaimedEvent,
+  cancelUnlessUnread,
+  claimDueEvents,
+  markDelivered,
+  recordFailures,
+} from '../repositories/outbox.ts'
 import type { EesClient } from './ees-client.ts'
 
 export interface DeliveryOptions {
@@ -11,15 +18,6 @@ export interface DeliveryOptions {
   maxAttempts: number
   backoffBaseMs: number
   backoffMaxMs: number
-}
-
-export interface ClaimedEvent {
-  eventId: string
-  messageId: string
-  eventType: string
-  payload: Record<string, unknown>
-  /** Including this one. */
-  attempts: number
 }
 
 export interface BatchReport {
@@ -41,7 +39,7 @@ export interface DeliveryHooks {
 }
 
 /**
- * Claims due events with `FOR UPDATE SKIP LOCKED` (several workers never take the same row), counts the attempt
+ * Claims due events, skipping rows another worker has locked (so several workers never take the same row), counts the attempt
  * and pushes next_attempt_at to the end of a lease — in one short statement, so no transaction stays open
  * during the POST. A worker that dies holding a claim leaves the lease to expire; the events are then due again.
  */
@@ -51,26 +49,7 @@ export async function claimBatch(
   options: Pick<DeliveryOptions, 'batchSize' | 'leaseMs'>,
 ): Promise<{ claimId: string; events: ClaimedEvent[] }> {
   const claimId = randomUUID()
-  const { rows } = await pool.query<{
-    event_id: string
-    message_id: string
-    event_type: string
-    payload: Record<string, unknown>
-    attempts: number
-    created_at: Date
-  }>(
-    `WITH due AS (
-       SELECT event_id FROM outbox_events
-        WHERE status = 'pending' AND next_attempt_at <= $1
-        ORDER BY next_attempt_at, created_at
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED)
-     UPDATE outbox_events o
-        SET claim_id = $3, attempts = o.attempts + 1, next_attempt_at = $1::timestamptz + make_interval(secs => $4 / 1000.0)
-       FROM due WHERE o.event_id = due.event_id
-     RETURNING o.event_id, o.message_id, o.event_type, o.payload, o.attempts, o.created_at`,
-    [now, options.batchSize, claimId, options.leaseMs],
-  )
+  const rows = await claimDueEvents(pool, now, claimId, options)
   // Oldest first, so that a message's newDocument goes before its readDocument when both are due.
   const events = rows
     .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.event_id.localeCompare(b.event_id))
@@ -127,34 +106,19 @@ export async function deliverBatch(
 
   if (delivered.length > 0) {
     // Whoever holds the claim now: once EES has the event, no one needs to send it again.
-    await pool.query(
-      `UPDATE outbox_events
-          SET status = 'delivered', delivered_at = $2, finished_at = $2, claim_id = NULL, last_error = NULL
-        WHERE event_id = ANY($1::uuid[]) AND status = 'pending'`,
-      [delivered, now()],
-    )
+    await markDelivered(pool, delivered, now())
     report.delivered = delivered.length
   }
   if (failures.size > 0) {
     const failed = sendable.filter((event) => failures.has(event.eventId))
     const at = now()
-    const { rows } = await pool.query<{ status: string }>(
-      `UPDATE outbox_events o
-          SET status = CASE WHEN o.attempts >= $5 THEN 'dead' ELSE 'pending' END,
-              finished_at = CASE WHEN o.attempts >= $5 THEN $4::timestamptz END,
-              next_attempt_at = u.next_attempt_at, last_error = u.error, claim_id = NULL
-         FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS u(event_id, next_attempt_at, error)
-        WHERE o.event_id = u.event_id AND o.claim_id = $6 AND o.status = 'pending'
-       RETURNING o.status`,
-      [
-        failed.map((event) => event.eventId),
-        failed.map((event) => new Date(at.getTime() + backoffMs(event.attempts, options, random))),
-        failed.map((event) => failures.get(event.eventId)?.slice(0, 1000) ?? 'failed'),
-        at,
-        options.maxAttempts,
-        claimId,
-      ],
-    )
+    const rows = await recordFailures(pool, claimId, options.maxAttempts, at, [
+      ...failed.map((event) => ({
+        eventId: event.eventId,
+        nextAttemptAt: new Date(at.getTime() + backoffMs(event.attempts, options, random)),
+        error: failures.get(event.eventId)?.slice(0, 1000) ?? 'failed',
+      })),
+    ])
     report.dead = rows.filter((row) => row.status === 'dead').length
     report.retried = rows.length - report.dead
   }
@@ -185,23 +149,6 @@ async function cancelReadReminders(
     .filter((event) => SCHEDULED_TYPES.has(event.eventType))
     .map((event) => event.eventId)
   if (scheduled.length === 0) return new Set()
-  const { rows } = await pool.query<{ event_id: string }>(
-    `UPDATE outbox_events o
-        SET status = 'cancelled', finished_at = $3, claim_id = NULL, last_error = 'message read before delivery'
-      WHERE o.event_id = ANY($1::uuid[]) AND o.claim_id = $2 AND o.status = 'pending'
-        AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = o.message_id AND m.read_at IS NULL)
-     RETURNING o.event_id`,
-    [scheduled, claimId, now],
-  )
+  const rows = await cancelUnlessUnread(pool, claimId, scheduled, now)
   return new Set(rows.map((row) => row.event_id))
-}
-
-/** Dead letters back to pending (after the cause is fixed): `registry worker requeue-dead`. */
-export async function requeueDead(pool: Pick<pg.Pool, 'query'>, now: Date): Promise<number> {
-  const result = await pool.query(
-    `UPDATE outbox_events SET status = 'pending', attempts = 0, next_attempt_at = $1, finished_at = NULL
-      WHERE status = 'dead'`,
-    [now],
-  )
-  return result.rowCount ?? 0
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { Counter, Gauge, type Registry } from 'prom-client'
-import { createRegistry, registerPoolMetrics } from '../plugins/metrics.ts'
+import { createRegistry, registerPoolMetrics } from '../metrics/prometheus.ts'
+import { outboxBacklog } from '../repositories/outbox.ts'
 
 export interface WorkerMetrics {
   registry: Registry
@@ -29,17 +30,7 @@ export function createWorkerMetrics(pool: pg.Pool, poolMax: number): WorkerMetri
   const outbox = () => {
     if (!snapshot || Date.now() - takenAt > 1_000) {
       takenAt = Date.now()
-      snapshot = pool
-        .query<{ pending: string; oldest: number | null; dead: string }>(
-          `SELECT (SELECT count(*) FROM outbox_events WHERE status = 'pending') AS pending,
-                  (SELECT extract(epoch FROM now() - min(created_at)) FROM outbox_events WHERE status = 'pending')::float8 AS oldest,
-                  (SELECT count(*) FROM outbox_events WHERE status = 'dead') AS dead`,
-        )
-        .then(({ rows }) => ({
-          pending: Number(rows[0]?.pending ?? 0),
-          oldestSeconds: Math.max(0, rows[0]?.oldest ?? 0),
-          dead: Number(rows[0]?.dead ?? 0),
-        }))
+      snapshot = outboxBacklog(pool)
       snapshot.catch(() => {
         snapshot = undefined
       })

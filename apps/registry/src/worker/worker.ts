@@ -4,13 +4,14 @@ import type pg from 'pg'
 import pino, { type Logger } from 'pino'
 import { createClientCredentialsSource } from '../auth/client-credentials.ts'
 import { migrationsAreCurrent } from '../db/migrate.ts'
-import { createPool } from '../db/pool.ts'
-import { startMetricsServer } from '../plugins/metrics.ts'
+import { createPool, ping } from '../db/pool.ts'
+import { startMetricsServer } from '../metrics/prometheus.ts'
+import { requeueDead } from '../repositories/outbox.ts'
+import { ensureAuditPartitions, purgeOutbox, runScheduler } from '../repositories/scheduler.ts'
 import type { WorkerConfig } from './config.ts'
-import { type DeliveryHooks, type DeliveryOptions, deliverBatch, requeueDead } from './delivery.ts'
+import { type DeliveryHooks, type DeliveryOptions, deliverBatch } from './delivery.ts'
 import { createEesClient, type EesClient } from './ees-client.ts'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.ts'
-import { ensureAuditPartitions, purgeOutbox, runScheduler } from './scheduler.ts'
 
 export interface OutboxWorkerOptions {
   delivery: DeliveryOptions
@@ -137,7 +138,7 @@ export async function runWorker(config: WorkerConfig): Promise<void> {
     ...config.health,
     async ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
       try {
-        await pool.query('SELECT 1')
+        await ping(pool)
         migrated ||= await migrationsAreCurrent(pool)
         return { ok: migrated, checks: { database: 'ok', migrations: migrated ? 'ok' : 'pending' } }
       } catch {

@@ -1,0 +1,247 @@
+import {
+  CONTRACT,
+  escapeLike,
+  type Language,
+  type Message,
+  normaliseEnterpriseNumber,
+  normaliseForSearch,
+} from '@ebox/contract'
+import type { MessageScope } from '../../auth/message-scope.ts'
+import type { Queryable } from '../../db/pool.ts'
+import { prepared } from '../../db/prepared.ts'
+import { attachmentsOf, MESSAGE_COLUMNS, type MessageRow, messageOf } from './rows.ts'
+import { Params, scopeCondition } from './scope-condition.ts'
+
+/** The list of the caller's messages (§5.1): filters, search, paging and the count without counting rows. */
+
+export interface MessageFilters {
+  receivedBefore?: string
+  receivedAfter?: string
+  expiredBefore?: string
+  expiredAfter?: string
+  readStatus?: boolean
+  visible?: boolean
+  registeredMail?: boolean
+  messageTypeId?: string
+  senderOrganizationId?: string
+  senderApplicationId?: string
+  partitionId?: string
+  q?: string
+  qlang?: Language
+}
+
+const SEARCH_COLUMN: Record<Language, string> = { nl: 'search_nl', fr: 'search_fr', de: 'search_de' }
+
+const searchPattern = (q: string) => `%${escapeLike(normaliseForSearch(q))}%`
+
+interface ReferenceMatches {
+  types: string[]
+  applications: string[]
+  organizations: string[]
+}
+
+/** Reference data whose names or descriptions in `qlang` hold `q` (small tables: one cheap query). */
+async function referenceMatches(db: Queryable, q: string, qlang: Language): Promise<ReferenceMatches> {
+  const column = SEARCH_COLUMN[qlang]
+  const like = `${column} LIKE $1 ESCAPE '\\'`
+  const { rows } = await db.query<ReferenceMatches>(
+    prepared(
+      `SELECT array(SELECT message_type_id FROM message_types WHERE ${like}) AS types,
+            array(SELECT application_id FROM sender_applications WHERE ${like}) AS applications,
+            array(SELECT organization_id FROM sender_organizations WHERE ${like}) AS organizations`,
+      [searchPattern(q)],
+    ),
+  )
+  return rows[0] ?? { types: [], applications: [], organizations: [] }
+}
+
+/** The WHERE conditions of the list filters (§5.1), ANDed; empty when the caller gave none. */
+function filterConditions(
+  params: Params,
+  scope: MessageScope,
+  filters: MessageFilters,
+  references?: ReferenceMatches,
+): string[] {
+  const conditions: string[] = []
+  const zone = () => params.add(CONTRACT.filterTimeZone)
+  // A calendar day D in Brussels starts at D 00:00 local time: After = on or after it, Before = before it.
+  const dayStart = (date: string) => `(${params.add(date)}::date::timestamp AT TIME ZONE ${zone()})`
+  if (filters.receivedAfter) conditions.push(`m.published_at >= ${dayStart(filters.receivedAfter)}`)
+  if (filters.receivedBefore) conditions.push(`m.published_at < ${dayStart(filters.receivedBefore)}`)
+  if (filters.expiredAfter) conditions.push(`m.expires_at >= ${dayStart(filters.expiredAfter)}`)
+  if (filters.expiredBefore) conditions.push(`m.expires_at < ${dayStart(filters.expiredBefore)}`)
+  if (filters.readStatus !== undefined) {
+    conditions.push(filters.readStatus ? 'm.read_at IS NOT NULL' : 'm.read_at IS NULL')
+  }
+  if (filters.visible !== undefined) conditions.push(filters.visible ? 'm.visible' : 'NOT m.visible')
+  if (filters.registeredMail !== undefined) {
+    conditions.push(filters.registeredMail ? 'm.registered_mail' : 'NOT m.registered_mail')
+  }
+  if (filters.messageTypeId !== undefined)
+    conditions.push(`m.message_type_id = ${params.add(filters.messageTypeId)}`)
+  if (filters.senderOrganizationId !== undefined) {
+    const number = normaliseEnterpriseNumber(filters.senderOrganizationId)
+    conditions.push(`m.sender_enterprise_number = ${params.add(number)}`)
+  }
+  if (filters.senderApplicationId !== undefined) {
+    conditions.push(`m.sender_application_id = ${params.add(filters.senderApplicationId)}`)
+  }
+  if (filters.partitionId !== undefined) {
+    // Citizen e-Boxes have no partitions (§1): a partition filter finds nothing there.
+    conditions.push(
+      scope.ebox.eboxType === 'citizen' ? 'false' : `m.partition_id = ${params.add(filters.partitionId)}`,
+    )
+  }
+  if (filters.q !== undefined && filters.qlang !== undefined) {
+    // Substring of the normalised text of one language: the message's own fields (subject, business data
+    // values, forTheAttentionOf), or the names/descriptions of its message type, application, organisation —
+    // resolved beforehand into id lists, so that every branch of the OR has an index of its own (trigram GIN,
+    // type/application/sender indexes) and the planner can BitmapOr them.
+    const column = SEARCH_COLUMN[filters.qlang]
+    const branches = [`m.${column} LIKE ${params.add(searchPattern(filters.q))} ESCAPE '\\'`]
+    const refs = references ?? { types: [], applications: [], organizations: [] }
+    if (refs.types.length > 0) branches.push(`m.message_type_id = ANY(${params.add(refs.types)}::text[])`)
+    if (refs.applications.length > 0) {
+      branches.push(`m.sender_application_id = ANY(${params.add(refs.applications)}::text[])`)
+    }
+    if (refs.organizations.length > 0) {
+      branches.push(`m.sender_enterprise_number = ANY(${params.add(refs.organizations)}::text[])`)
+    }
+    conditions.push(`(${branches.join(' OR ')})`)
+  }
+  return conditions
+}
+
+/** Expired messages are left out unless an expired* filter speaks of expiry (CONTRACT.hideExpiredByDefault). */
+function defaultConditions(filters: MessageFilters): string[] {
+  const conditions: string[] = []
+  const expiryFiltered = filters.expiredAfter !== undefined || filters.expiredBefore !== undefined
+  if (CONTRACT.hideExpiredByDefault && !expiryFiltered) conditions.push('m.expires_at > now()')
+  if (CONTRACT.hideInvisibleByDefault && filters.visible === undefined) conditions.push('m.visible')
+  return conditions
+}
+
+/**
+ * Messages listed by default in the scope, without counting rows: the trigger-kept counts minus the messages
+ * expired at each row's mark (also trigger-kept, migration 0006) minus those expired since the mark (a short
+ * range of messages_by_ebox_expiry). Docs: docs/contract-decisions.md, "totalItems"; BENCHMARKS.md.
+ */
+async function countListed(db: Queryable, scope: MessageScope): Promise<number> {
+  const params = new Params()
+  const counts = scopeCondition(params, scope, 'c')
+  const { rows } = await db.query<{ n: string; stale: boolean }>(
+    prepared(
+      `SELECT coalesce(sum(c.total - c.expired - (
+              SELECT count(*) FROM messages m
+              WHERE m.recipient_type = c.recipient_type AND m.recipient_id = c.recipient_id
+                AND m.partition_id = c.partition_id AND m.expires_at > c.expired_until
+                AND m.expires_at <= now())), 0) AS n,
+            coalesce(min(c.expired_until) < now() - interval '10 minutes', false) AS stale
+     FROM ebox_message_counts c WHERE ${counts}`,
+      params.values,
+    ),
+  )
+  if (rows[0]?.stale) moveExpiryMarks(db, scope)
+  return Number(rows[0]?.n ?? 0)
+}
+
+/** Each process moves an e-Box's expiry marks at most this often (the read above then counts a short range). */
+const EXPIRY_MARK_INTERVAL_MS = 600_000
+const lastExpiryMark = new Map<string, number>()
+
+/** Moves the marks of the scope's e-Box to now, in the background (never waits for a row a writer holds). */
+function moveExpiryMarks(db: Queryable, scope: MessageScope, now = Date.now()): void {
+  const key = `${scope.ebox.eboxType}:${scope.ebox.id}`
+  const last = lastExpiryMark.get(key)
+  if (last !== undefined && now - last < EXPIRY_MARK_INTERVAL_MS) return
+  lastExpiryMark.set(key, now)
+  if (lastExpiryMark.size > 100_000) lastExpiryMark.clear()
+  db.query('SELECT ebox_message_counts_expire($1, $2, now())', [scope.ebox.eboxType, scope.ebox.id]).catch(
+    () => {
+      lastExpiryMark.delete(key)
+    },
+  )
+}
+
+export interface Page {
+  page: number
+  pageSize: number
+}
+
+/**
+ * A page of the caller's messages, newest publication first, ties broken by message id (descending) so pages
+ * never overlap nor skip. Three queries whatever the page size (the page, its attachments, the count); with `q`,
+ * one more before (the reference data it matches) and page and count in one statement.
+ */
+export async function listMessages(
+  db: Queryable,
+  scope: MessageScope,
+  filters: MessageFilters,
+  page: Page,
+): Promise<{ items: Message[]; totalItems: number }> {
+  const params = new Params()
+  const search =
+    filters.q !== undefined && filters.qlang !== undefined
+      ? { q: filters.q, qlang: filters.qlang }
+      : undefined
+  const references = search ? await referenceMatches(db, search.q, search.qlang) : undefined
+  const filtered = filterConditions(params, scope, filters, references)
+  const where = [scopeCondition(params, scope), ...filtered, ...defaultConditions(filters)].join(' AND ')
+  const countParams = params.values.slice()
+  const limit = params.add(page.pageSize)
+  const offset = params.add((page.page - 1) * page.pageSize)
+  const ordered = 'ORDER BY m.published_at DESC, m.message_id DESC'
+  // Only the default list is a named statement. Filtered lists and searches are planned on each call: the generic
+  // plan of a named statement assumes an average e-Box, and on one 200 times larger it walked the whole e-Box
+  // for a search (234 ms instead of 20; BENCHMARKS.md).
+  const statement = (text: string, values: unknown[]) =>
+    filtered.length === 0 ? prepared(text, values) : { text, values }
+  let rows: MessageRow[]
+  let totalItems: number
+  if (search) {
+    // Both the page and the count need every candidate of the search (trigram recheck, expiry): they are read
+    // once, in one statement, instead of once per query (BENCHMARKS.md, search).
+    const result = await db.query<MessageRow & { total: string }>(
+      statement(
+        `WITH matches AS MATERIALIZED (SELECT m.message_id, m.published_at FROM messages m WHERE ${where}),
+              page AS (SELECT m.message_id FROM matches m ${ordered} LIMIT ${limit} OFFSET ${offset})
+         SELECT t.total, ${MESSAGE_COLUMNS}
+         FROM (SELECT count(*) AS total FROM matches) t
+           LEFT JOIN (page JOIN messages m USING (message_id)) ON true
+         ${ordered}`,
+        params.values,
+      ),
+    )
+    rows = result.rows.filter((row) => row.message_id !== null)
+    totalItems = Number(result.rows[0]?.total ?? 0)
+  } else {
+    const unfiltered =
+      filtered.length === 0 && CONTRACT.hideExpiredByDefault && !CONTRACT.hideInvisibleByDefault
+    const [result, total] = await Promise.all([
+      // The page's ids first (an index-only scan of messages_by_ebox for the default list, however deep the
+      // page: migration 0006 includes expires_at and partition_id), then only those rows (BENCHMARKS.md).
+      db.query<MessageRow>(
+        statement(
+          `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.message_id IN (
+             SELECT m.message_id FROM messages m WHERE ${where} ${ordered} LIMIT ${limit} OFFSET ${offset})
+           ${ordered}`,
+          params.values,
+        ),
+      ),
+      unfiltered
+        ? countListed(db, scope)
+        : db
+            .query<{ n: string }>(
+              statement(`SELECT count(*) AS n FROM messages m WHERE ${where}`, countParams),
+            )
+            .then((count) => Number(count.rows[0]?.n ?? 0)),
+    ])
+    rows = result.rows
+    totalItems = total
+  }
+  const attachments = await attachmentsOf(
+    db,
+    rows.map((row) => row.message_id),
+  )
+  return { items: rows.map((row) => messageOf(row, attachments.get(row.message_id) ?? [])), totalItems }
+}
