@@ -2,10 +2,9 @@ import { createCipheriv, createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { messageSearchText, type ReferenceDataImport } from '@ebox/contract'
 import { addValidity, makePng } from '@ebox/demo-data'
+import { CHUNK_BYTES, importReferenceData } from '@ebox/registry'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
-import { CHUNK_BYTES } from '../../apps/registry/src/db/content-store.ts'
-import { importReferenceData } from '../../apps/registry/src/repositories/reference-data.ts'
 import { withClient } from './database.ts'
 import {
   ATTENTION_LABELS,

@@ -9,11 +9,13 @@ import { partitionServiceFromConfig } from './federation/partition-service-clien
 import auditPlugin from './plugins/audit.ts'
 import auditContext from './plugins/audit-context.ts'
 import authPlugin, { closedByDefault } from './plugins/auth.ts'
+import databasePlugin from './plugins/database.ts'
 import errorsPlugin from './plugins/errors.ts'
 import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
+import publicationPlugin from './plugins/publication.ts'
 import referenceDataCachePlugin from './plugins/reference-data-cache.ts'
 import attachmentRoutes from './routes/attachments.ts'
 import certificationRoutes from './routes/certification.ts'
@@ -74,28 +76,25 @@ export async function buildApp({ config, pool, verifier, partitionService, logge
   await app.register(metricsPlugin, { pool, poolMax: config.db.poolMax })
   await app.register(auditPlugin, { pool })
   await app.register(hardeningPlugin, config.http)
+  await app.register(databasePlugin, { pool })
   await app.register(partitionsPlugin, { partitionService: federationPartitions })
   await app.register(authPlugin, { verifier })
   await app.register(referenceDataCachePlugin, { databaseUrl: config.databaseUrl })
-
-  await app.register(healthRoutes, { pool })
-  await app.register(certificationRoutes, {
-    build: config.build,
-    pool,
-    environment: config.environment,
-    referenceDataCache: app.referenceDataCache,
-  })
-  await app.register(messageRoutes, { pool })
-  await app.register(attachmentRoutes, { pool })
-  await app.register(eboxRoutes, { pool })
-  await app.register(referenceDataRoutes, { pool, answers: app.referenceDataCache })
-  await app.register(publicationRoutes, {
+  await app.register(publicationPlugin, {
     pool,
     limits: config.publication,
     // Routing rules not yet cached come from a real Partition service only; without one, GENERAL.
     routingRulesSource: partitionService ?? (config.partitionService.url ? federationPartitions : undefined),
   })
-  await app.register(eventNotificationsRoutes, { pool })
+
+  await app.register(healthRoutes)
+  await app.register(certificationRoutes, { build: config.build, environment: config.environment })
+  await app.register(messageRoutes)
+  await app.register(attachmentRoutes)
+  await app.register(eboxRoutes)
+  await app.register(referenceDataRoutes)
+  await app.register(publicationRoutes)
+  await app.register(eventNotificationsRoutes)
 
   return app
 }

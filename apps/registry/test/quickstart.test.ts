@@ -7,7 +7,7 @@ import { createIsolatedDatabase, type IsolatedDatabase, testAdminUrl } from '@eb
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 /** `pnpm start` as a newcomer runs it: the printed token lists, opens and downloads the demo messages. */
-const DEV = fileURLToPath(new URL('../src/dev.ts', import.meta.url))
+const DEV = fileURLToPath(new URL('../dev/quickstart.ts', import.meta.url))
 
 async function freePort(): Promise<number> {
   const server = createServer()

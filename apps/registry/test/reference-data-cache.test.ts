@@ -3,13 +3,8 @@ import { DEMO } from '@ebox/demo-data'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPool, inTransaction, type Pool } from '../src/db/pool.ts'
 import { LISTENER_APPLICATION_NAME } from '../src/plugins/reference-data-cache.ts'
-import {
-  getMessageType,
-  getSenderApplication,
-  getSenderOrganization,
-  importReferenceData,
-  parseReferenceDataImport,
-} from '../src/repositories/reference-data.ts'
+import { importReferenceData, parseReferenceDataImport } from '../src/repositories/reference-data/import.ts'
+import { getReferenceData } from '../src/repositories/reference-data/read.ts'
 import { etagOf } from '../src/routes/consultation-http.ts'
 import { type DemoRegistry, startDemoRegistry } from './support/demo.ts'
 import { startTestRegistry } from './support/registry.ts'
@@ -65,9 +60,17 @@ afterAll(async () => {
 
 describe('reference-data cache', () => {
   it.each([
-    ['messageTypes', R.messageTypes[0], getMessageType],
-    ['senderApplications', R.senderApplications[0], getSenderApplication],
-    ['senderOrganizations', R.senderOrganizations[0], getSenderOrganization],
+    ['messageTypes', R.messageTypes[0], (db: Pool, id: string) => getReferenceData(db, 'messageTypes', id)],
+    [
+      'senderApplications',
+      R.senderApplications[0],
+      (db: Pool, id: string) => getReferenceData(db, 'senderApplications', id),
+    ],
+    [
+      'senderOrganizations',
+      R.senderOrganizations[0],
+      (db: Pool, id: string) => getReferenceData(db, 'senderOrganizations', id),
+    ],
   ] as const)(
     'answers %s/%s from memory with the body and ETag read from the database',
     async (collection, id, read) => {

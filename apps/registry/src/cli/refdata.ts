@@ -5,7 +5,7 @@ import {
   importReferenceData,
   parseReferenceDataImport,
   ReferenceDataImportError,
-} from '../repositories/reference-data.ts'
+} from '../repositories/reference-data/import.ts'
 
 /**
  * `registry refdata import FILE.json`: validates the whole file (schema of `ReferenceDataImport`, enterprise number

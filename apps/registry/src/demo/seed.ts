@@ -3,7 +3,7 @@ import { buildDemoDataSet, DEMO, type DemoDataSet, type DemoMessage } from '@ebo
 import type pg from 'pg'
 import { writeBufferContent } from '../db/content-store.ts'
 import { inTransaction } from '../db/pool.ts'
-import { importReferenceData, parseReferenceDataImport } from '../repositories/reference-data.ts'
+import { importReferenceData, parseReferenceDataImport } from '../repositories/reference-data/import.ts'
 
 /**
  * Loads the demo data set (`@ebox/demo-data`) with every date relative to `now`: its reference data, its three

@@ -4,6 +4,7 @@ import { type AccessTokenSource, createClientCredentialsSource } from '../auth/c
 import type { Config } from '../config.ts'
 import { inTransaction } from '../db/pool.ts'
 import { cachedUserPartitions, storeFetchedUserPartitions } from '../repositories/partition-rights.ts'
+import { replaceRoutingRules, routingRulesFor } from '../repositories/routing-rules.ts'
 import type { MandateOperation, PartitionService, RoutingRule } from './partition-service.ts'
 
 /**
@@ -151,7 +152,7 @@ export interface CachedPartitionServiceOptions {
 /**
  * The Partition service as the registry uses it: users' rights from the database cache (filled on a miss,
  * changed by webhook events), mandates from a short in-memory cache, routing rules straight from the service
- * (the publication side caches those itself, repositories/routing-rules.ts).
+ * (publication caches those in the database: cachedRoutingRules below).
  */
 export function createCachedPartitionService(
   service: PartitionService,
@@ -225,4 +226,31 @@ export function partitionServiceFromConfig(config: Config, pool: pg.Pool): Parti
       cacheSeconds,
     },
   )
+}
+
+// Routing rules for publication -----------------------------------------------------------------------------------
+
+/**
+ * The routing rules of `enterpriseNumber` as publication uses them (federation-duties §3.3): the cached set
+ * (repositories/routing-rules.ts, kept current by the webhook), else fetched from `source` and cached in the
+ * caller's transaction. Undefined when they cannot be known: no service configured, or it fails (`onUnavailable`
+ * hears why; the message then goes to GENERAL, docs/contract-decisions.md).
+ */
+export async function cachedRoutingRules(
+  client: pg.PoolClient,
+  source: Pick<PartitionService, 'routingRules'> | undefined,
+  enterpriseNumber: string,
+  onUnavailable: (error: unknown) => void,
+): Promise<RoutingRule[] | undefined> {
+  let rules = await routingRulesFor(client, enterpriseNumber)
+  if (rules === undefined && source) {
+    const askedAt = new Date()
+    try {
+      rules = await source.routingRules(enterpriseNumber)
+    } catch (error) {
+      onUnavailable(error)
+    }
+    if (rules !== undefined) await replaceRoutingRules(client, enterpriseNumber, rules, askedAt)
+  }
+  return rules
 }

@@ -5,7 +5,6 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
 import { readContent } from '../db/content-store.ts'
-import type { Pool } from '../db/pool.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import { getAttachment, getAttachments } from '../repositories/messages/read.ts'
 import { markRead } from '../repositories/messages/write.ts'
@@ -30,9 +29,9 @@ const digestDetails = (attachment: Attachment) => ({
  * main attachment's content marks the message read (once), annexes do not. HEAD answers the same headers
  * without reading the content (and marks nothing).
  */
-export default async function attachmentRoutes(instance: FastifyInstance, options: { pool: Pool }) {
+export default async function attachmentRoutes(instance: FastifyInstance) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
-  const { pool } = options
+  const { pool } = instance
 
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('cache-control', CONTRACT.privateCacheControl)

@@ -2,17 +2,13 @@ import { CertificationVersion, CONTRACT, type DeploymentEnvironment, RegistryErr
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.ts'
-import type { Pool } from '../db/pool.ts'
 import { seedDemoDataSet } from '../demo/seed.ts'
 import { errorResponses } from '../plugins/errors.ts'
-import type { ReferenceDataCache } from '../reference-data/cache.ts'
 import { forgetConsultations } from '../repositories/messages/write.ts'
 
 export interface CertificationOptions {
   build: Config['build']
-  pool: Pool
   environment: DeploymentEnvironment
-  referenceDataCache?: Pick<ReferenceDataCache, 'invalidate'>
 }
 
 /**
@@ -61,11 +57,11 @@ export default async function certificationRoutes(app: FastifyInstance, options:
       if ((CONTRACT.resetDataSetRefusedIn as readonly string[]).includes(options.environment)) {
         throw new RegistryError('FORBIDDEN', 'The certification data set cannot be reset in production.')
       }
-      const set = await seedDemoDataSet(options.pool)
+      const set = await seedDemoDataSet(app.pool)
       forgetConsultations()
       // The import's NOTIFY reaches this process a moment after the commit; a read right after the 204 must not
       // see the old reference data.
-      options.referenceDataCache?.invalidate()
+      app.referenceDataCache.invalidate()
       request.auditDetails = { dataSet: 'demo', messages: set.messages.length, now: set.now.toISOString() }
       return reply.code(204).send()
     },

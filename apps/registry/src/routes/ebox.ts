@@ -1,7 +1,6 @@
 import { CONTRACT, EboxSummary, Statistics } from '@ebox/contract'
 import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
-import type { Pool } from '../db/pool.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import { statistics, summary } from '../repositories/statistics.ts'
 
@@ -9,8 +8,8 @@ import { statistics, summary } from '../repositories/statistics.ts'
  * Statistics (v3, mandatory; shape in docs/contract-decisions.md) and the v2.1 `GET /ebox` summary of the
  * caller's e-Box, counted over the messages the default list shows and the partitions the caller may see.
  */
-export default async function eboxRoutes(app: FastifyInstance, options: { pool: Pool }) {
-  const { pool } = options
+export default async function eboxRoutes(app: FastifyInstance) {
+  const { pool } = app
 
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('cache-control', CONTRACT.privateCacheControl)

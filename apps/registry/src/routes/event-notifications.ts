@@ -7,7 +7,7 @@ import {
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type pg from 'pg'
-import { inTransaction, type Pool } from '../db/pool.ts'
+import { inTransaction } from '../db/pool.ts'
 import type { RoutingRule } from '../federation/partition-service.ts'
 import { toRoutingRule } from '../federation/partition-service-client.ts'
 import { errorResponses } from '../plugins/errors.ts'
@@ -134,7 +134,7 @@ function timeOf(event: CloudEvent): Date {
   return time
 }
 
-export default async function eventNotificationsRoutes(app: FastifyInstance, options: { pool: Pool }) {
+export default async function eventNotificationsRoutes(app: FastifyInstance) {
   app.addContentTypeParser(
     'application/cloudevents+json',
     { parseAs: 'string' },
@@ -158,7 +158,7 @@ export default async function eventNotificationsRoutes(app: FastifyInstance, opt
       const event = request.body as CloudEvent
       const time = timeOf(event)
       const apply = handlerFor(event)
-      const applied = await inTransaction(options.pool, async (client) => {
+      const applied = await inTransaction(app.pool, async (client) => {
         // Already processed: answer as the first time.
         if (!(await recordFirstDelivery(client, event, time))) return undefined
         const changed = await apply(client, event.data as Record<string, unknown>, time)

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { migrationsAreCurrent } from '../db/migrate.ts'
-import { type Pool, ping } from '../db/pool.ts'
+import { ping } from '../db/pool.ts'
 
 const Health = Type.Object({
   status: Type.String(),
@@ -9,7 +9,7 @@ const Health = Type.Object({
 })
 
 /** Liveness says the process answers; readiness says it can serve: the database answers and is migrated. */
-export default async function healthRoutes(app: FastifyInstance, options: { pool: Pool }) {
+export default async function healthRoutes(app: FastifyInstance) {
   let migrated = false
 
   app.get(
@@ -26,9 +26,9 @@ export default async function healthRoutes(app: FastifyInstance, options: { pool
     async (_request, reply) => {
       const checks: Record<string, string> = {}
       try {
-        await ping(options.pool)
+        await ping(app.pool)
         checks.database = 'ok'
-        migrated ||= await migrationsAreCurrent(options.pool)
+        migrated ||= await migrationsAreCurrent(app.pool)
         checks.migrations = migrated ? 'ok' : 'pending'
       } catch {
         checks.database = 'unreachable'

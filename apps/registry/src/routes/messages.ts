@@ -13,7 +13,6 @@ import { type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
-import type { Pool } from '../db/pool.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import { listMessages } from '../repositories/messages/list.ts'
 import { getBody, getMessage, getPaymentData } from '../repositories/messages/read.ts'
@@ -26,9 +25,9 @@ const OPTIONAL = 'The implementation of this operation is optional.'
  * The message operations of the consultation profile (§5.1–5.3): list, detail, body, payment data, PATCH.
  * Every answer is personal data: `Cache-Control: private, no-store`.
  */
-export default async function messageRoutes(instance: FastifyInstance, options: { pool: Pool }) {
+export default async function messageRoutes(instance: FastifyInstance) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
-  const { pool } = options
+  const { pool } = instance
 
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('cache-control', CONTRACT.privateCacheControl)

@@ -12,19 +12,14 @@ import {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { type TSchema, Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Pool } from '../db/pool.ts'
 import { errorResponses } from '../plugins/errors.ts'
-import type { CachedAnswer, ReferenceDataCache } from '../reference-data/cache.ts'
+import type { CachedAnswer } from '../reference-data/cache.ts'
 import {
   getImage,
-  getMessageType,
-  getSenderApplication,
-  getSenderOrganization,
-  listMessageTypes,
-  listSenderApplications,
-  listSenderOrganizations,
-  type Paging,
-} from '../repositories/reference-data.ts'
+  getReferenceData,
+  listReferenceData,
+  type ReferenceCollection,
+} from '../repositories/reference-data/read.ts'
 import { etagOf, sendCacheable, sendTagged } from './consultation-http.ts'
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 200 }) })
@@ -35,12 +30,10 @@ const ImageParams = Type.Object({
 
 interface Resource {
   /** Path segment and OpenAPI names. */
-  collection: 'messageTypes' | 'senderApplications' | 'senderOrganizations'
+  collection: ReferenceCollection
   singular: string
   item: TSchema
   list: TSchema
-  read: (pool: Pool, id: string) => Promise<object | undefined>
-  page: (pool: Pool, paging: Paging) => Promise<{ items: unknown[]; totalItems: number }>
   images?: 'organization' | 'application'
 }
 
@@ -50,16 +43,12 @@ const RESOURCES: Resource[] = [
     singular: 'MessageType',
     item: MessageType,
     list: MessageTypes,
-    read: getMessageType,
-    page: listMessageTypes,
   },
   {
     collection: 'senderApplications',
     singular: 'SenderApplication',
     item: SenderApplication,
     list: SenderApplications,
-    read: getSenderApplication,
-    page: listSenderApplications,
     images: 'application',
   },
   {
@@ -67,8 +56,6 @@ const RESOURCES: Resource[] = [
     singular: 'SenderOrganization',
     item: SenderOrganization,
     list: SenderOrganizations,
-    read: getSenderOrganization,
-    page: listSenderOrganizations,
     images: 'organization',
   },
 ]
@@ -91,14 +78,11 @@ const sendAnswer = (
  * Reference data (§5.4): lists, details and logo content of message types, sender applications and sender
  * organisations, under every prefix of CONTRACT.referenceDataPrefixes. Every answer is cacheable
  * (CONTRACT.referenceDataCacheControl) with an ETag, and If-None-Match answers 304. Lists and details come from
- * `answers` (in memory, serialized once) when it holds them; logos and 404s always from the database.
+ * the reference-data cache (app.referenceDataCache, in memory, serialized once) when it holds them; logos and 404s always from the database.
  */
-export default async function referenceDataRoutes(
-  instance: FastifyInstance,
-  options: { pool: Pool; answers: ReferenceDataCache },
-) {
+export default async function referenceDataRoutes(instance: FastifyInstance) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
-  const { pool, answers } = options
+  const { pool, referenceDataCache: answers } = instance
   const cache = CONTRACT.referenceDataCacheControl
   const notModified = { description: 'Not modified: the If-None-Match ETag is current.', type: 'null' }
 
@@ -128,7 +112,7 @@ export default async function referenceDataRoutes(
           const answer =
             answers.get(key) ??
             (await answers.load(key, async () => {
-              const page = await resource.page(pool, paging)
+              const page = await listReferenceData(pool, resource.collection, paging)
               // Pages past the end are not kept: any page number may be asked, the cache would fill with them.
               return { answer: answerOf(reply, page), keep: page.items.length > 0 }
             }))
@@ -154,7 +138,7 @@ export default async function referenceDataRoutes(
           const answer =
             answers.get(key) ??
             (await answers.load(key, async () => {
-              const item = await resource.read(pool, id)
+              const item = await getReferenceData(pool, resource.collection, id)
               if (!item) throw new RegistryError('NOT_FOUND', `No such ${resource.singular}.`)
               return { answer: answerOf(reply, item), keep: true }
             }))
