@@ -1,15 +1,14 @@
 import type pg from 'pg'
+import type { Queryable } from '../db/pool.ts'
 
 /**
  * The cache of users' partition rights (migrations/0004_partition_rights.sql). Every right carries the time of
  * the fact it records; a write applies only when it is newer than what is stored (last writer wins per right),
  * so a fetch and webhook events can arrive in any order.
  */
-type Db = pg.Pool | pg.PoolClient
-
 /** The partitions a user may consult, or undefined when the cache holds no complete set younger than maxAge. */
 export async function cachedUserPartitions(
-  db: Db,
+  db: Queryable,
   enterpriseNumber: string,
   userSsin: string,
   maxAgeSeconds: number,
