@@ -56,7 +56,7 @@ export function auditEntryOf(request: FastifyRequest, status: number): AuditEntr
  * the status the route is about to answer. A failure throws, so the transaction rolls back and the call fails.
  *
  *   await inTransaction(pool, async (client) => {
- *     …insert the message, enqueueMessageEvent(client, 'newDocument', id)…
+ *     …insert the message, enqueueEvent(client, 'newDocument', facts)…
  *     request.auditDetails = { messageId, … }
  *     await auditInTransaction(client, request, 201)
  *   })
