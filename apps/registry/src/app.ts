@@ -17,12 +17,10 @@ import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
 import publicationPlugin from './plugins/publication.ts'
 import referenceDataCachePlugin from './plugins/reference-data-cache.ts'
-import attachmentRoutes from './routes/attachments.ts'
 import certificationRoutes from './routes/certification.ts'
-import eboxRoutes from './routes/ebox.ts'
+import consultationRoutes from './routes/consultation.ts'
 import eventNotificationsRoutes from './routes/event-notifications.ts'
 import healthRoutes from './routes/health.ts'
-import messageRoutes from './routes/messages.ts'
 import publicationRoutes from './routes/publication.ts'
 import referenceDataRoutes from './routes/reference-data.ts'
 
@@ -89,9 +87,7 @@ export async function buildApp({ config, pool, verifier, partitionService, logge
 
   await app.register(healthRoutes)
   await app.register(certificationRoutes, { build: config.build, environment: config.environment })
-  await app.register(messageRoutes)
-  await app.register(attachmentRoutes)
-  await app.register(eboxRoutes)
+  await app.register(consultationRoutes)
   await app.register(referenceDataRoutes)
   await app.register(publicationRoutes)
   await app.register(eventNotificationsRoutes)

@@ -33,10 +33,6 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
   const { pool } = instance
 
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.header('cache-control', CONTRACT.privateCacheControl)
-  })
-
   app.get(
     '/ebox/messages/:messageId/attachments',
     {

@@ -11,10 +11,6 @@ import { statistics, summary } from '../repositories/statistics.ts'
 export default async function eboxRoutes(app: FastifyInstance) {
   const { pool } = app
 
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.header('cache-control', CONTRACT.privateCacheControl)
-  })
-
   app.get(
     CONTRACT.paths.statistics,
     {

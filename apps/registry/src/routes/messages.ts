@@ -23,15 +23,11 @@ const OPTIONAL = 'The implementation of this operation is optional.'
 
 /**
  * The message operations of the consultation profile (§5.1–5.3): list, detail, body, payment data, PATCH.
- * Every answer is personal data: `Cache-Control: private, no-store`.
  */
 export default async function messageRoutes(instance: FastifyInstance) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
   const { pool } = instance
 
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.header('cache-control', CONTRACT.privateCacheControl)
-  })
   // PATCH bodies are JSON Merge Patch documents (RFC 7396); plain JSON is accepted as well.
   for (const mediaType of CONTRACT.updateMediaTypes) {
     if (mediaType === 'application/json') continue
