@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { Attachment, Attachments, CONTRACT, RegistryError } from '@ebox/contract'
+import { Attachment, Attachments, RegistryError } from '@ebox/contract'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
