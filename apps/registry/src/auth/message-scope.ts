@@ -49,8 +49,9 @@ function issueScope(
   if (partitions === undefined && ebox.eboxType === 'enterprise' && principal.userSsin !== undefined) {
     throw new Error('A human user of an enterprise e-Box needs the partitions the Partition service grants.')
   }
+  // The e-Box is the principal's own object (made per verification) or a fresh one: frozen in place, no copy.
   const scope = Object.freeze({
-    ebox: Object.freeze({ eboxType: ebox.eboxType, id: ebox.id }),
+    ebox: Object.freeze(ebox),
     partitions: partitions === undefined ? undefined : Object.freeze([...partitions]),
   }) as MessageScope
   issued.add(scope)
