@@ -125,6 +125,13 @@ describe('federation client', () => {
 describe('a slow federation seen by API callers: 503 with Retry-After, never 500', () => {
   const LIST = '/ebox/messages'
   const consult = [SCOPES.documentConsumer]
+  /** The list with `token`: a retryable 503 carrying `code`. */
+  async function expectRetryable503(registry: TestRegistry, token: string, code: string) {
+    const response = await registry.app.inject({ url: LIST, headers: { authorization: `Bearer ${token}` } })
+    expect(response.statusCode).toBe(503)
+    expect(response.headers['retry-after']).toBe(String(FEDERATION_RETRY_AFTER_SECONDS))
+    expect(response.json()).toMatchObject({ code })
+  }
 
   it('the Partition service past PARTITION_SERVICE_TIMEOUT_MS', async () => {
     const registry = await startTestRegistry({ PARTITION_SERVICE_TIMEOUT_MS: '300' })
@@ -132,10 +139,7 @@ describe('a slow federation seen by API callers: 503 with Retry-After, never 500
       registry.partitions.setBehaviour('slow', 3_000)
       // A human user: the list needs the user's partition rights.
       const token = await registry.token({ scopes: consult, sub: '71060832102' })
-      const response = await registry.app.inject({ url: LIST, headers: { authorization: `Bearer ${token}` } })
-      expect(response.statusCode).toBe(503)
-      expect(response.headers['retry-after']).toBe(String(FEDERATION_RETRY_AFTER_SECONDS))
-      expect(response.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+      await expectRetryable503(registry, token, 'SERVICE_UNAVAILABLE')
     } finally {
       await registry.close()
     }
@@ -155,11 +159,11 @@ describe('a slow federation seen by API callers: 503 with Retry-After, never 500
     )
     try {
       proxy!.setBehaviour('slow', 3_000)
-      const token = await registry.token({ scopes: consult })
-      const response = await registry.app.inject({ url: LIST, headers: { authorization: `Bearer ${token}` } })
-      expect(response.statusCode).toBe(503)
-      expect(response.headers['retry-after']).toBe(String(FEDERATION_RETRY_AFTER_SECONDS))
-      expect(response.json()).toMatchObject({ code: 'AUTHORIZATION_SERVER_UNAVAILABLE' })
+      await expectRetryable503(
+        registry,
+        await registry.token({ scopes: consult }),
+        'AUTHORIZATION_SERVER_UNAVAILABLE',
+      )
     } finally {
       await registry.close()
       await proxy?.close()
