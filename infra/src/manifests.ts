@@ -1,4 +1,11 @@
 import { createHash } from 'node:crypto'
+import {
+  COMMANDS,
+  DEFAULT_PORTS,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  HEALTH_PATHS,
+  type VariableName,
+} from '@ebox/deployment'
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment'
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler'
 import type { IJob } from 'kubernetes-models/batch/v1/Job'
@@ -15,13 +22,13 @@ import type { IService } from 'kubernetes-models/v1/Service'
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import { managedSecretName, type SecretRef, type Settings } from './config.ts'
 
-/** Facts about the service image (apps/registry): ports, health routes, shutdown drain. */
+/** Facts about the service image (apps/registry), from @ebox/deployment: ports, health routes, shutdown drain. */
 export const service = {
-  httpPort: 8080,
-  metricsPort: 9464,
-  liveRoute: '/health/live',
-  readyRoute: '/health/ready',
-  shutdownGraceMs: 10_000,
+  httpPort: DEFAULT_PORTS.http,
+  metricsPort: DEFAULT_PORTS.metrics,
+  liveRoute: HEALTH_PATHS.live,
+  readyRoute: HEALTH_PATHS.ready,
+  shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS,
   /** The image's `node` user; numeric so the kubelet can check runAsNonRoot. */
   uid: 1000,
 }
@@ -41,7 +48,11 @@ export const environmentLabel = 'ebox-registry/environment'
 
 type Component = 'api' | 'worker' | 'migrate'
 /** One image, three processes: the subcommand each component runs. */
-const commands: Record<Component, string> = { api: 'serve', worker: 'worker', migrate: 'migrate' }
+const commands: Record<Component, string> = {
+  api: COMMANDS.serve,
+  worker: COMMANDS.worker,
+  migrate: COMMANDS.migrate,
+}
 
 export interface Manifests {
   namespace: INamespace
@@ -128,7 +139,7 @@ export function buildManifests(s: Settings): Manifests {
     envFrom: [{ configMapRef: { name: config.metadata!.name! } }],
     env: [
       // Beside terminationGracePeriodSeconds, which must outlast it.
-      { name: 'SHUTDOWN_GRACE_MS', value: String(service.shutdownGraceMs) },
+      { name: 'SHUTDOWN_GRACE_MS' satisfies VariableName, value: String(service.shutdownGraceMs) },
       secretEnv('DATABASE_URL', s.secrets.databaseUrl),
       // The migration needs the database only: it never sees the OAuth client key.
       ...(component === 'migrate' ? [] : [secretEnv('OAUTH_CLIENT_KEY', s.secrets.oauthClientKey)]),
@@ -305,7 +316,8 @@ export function buildManifests(s: Settings): Manifests {
 
 /** The service's environment, except secrets and SHUTDOWN_GRACE_MS (set on the container). */
 function runtimeEnv(s: Settings): Record<string, string> {
-  const env: Record<string, string | undefined> = {
+  // Only variables the image declares: a misspelt or retired name does not compile.
+  const env: Partial<Record<VariableName, string>> = {
     EBOX_ENVIRONMENT: s.environment,
     HOST: '0.0.0.0',
     PORT: String(service.httpPort),
@@ -329,7 +341,7 @@ function runtimeEnv(s: Settings): Record<string, string> {
   )
 }
 
-function secretEnv(name: string, ref: SecretRef) {
+function secretEnv(name: VariableName, ref: SecretRef) {
   return { name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }
 }
 

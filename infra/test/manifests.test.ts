@@ -37,7 +37,7 @@ describe.each(stacks)('rendered YAML of stack %s', (stack) => {
 test('`render -- --stack <name>` writes the folder without the Pulumi CLI', () => {
   const out = tempDir()
   const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/render.ts', ...args], {
+    spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/render.ts', ...args], {
       cwd: infraDir,
       encoding: 'utf8',
     })

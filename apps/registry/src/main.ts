@@ -2,7 +2,9 @@
 import { auditCommand } from './audit/cli.ts'
 import { refdataCommand } from './cli/refdata.ts'
 import { seedCommand } from './cli/seed.ts'
-import { ConfigError, loadConfig } from './config.ts'
+import { loadMigrateConfig } from './config/common.ts'
+import { ConfigError } from './config/reader.ts'
+import { loadConfig } from './config.ts'
 import { migrateUp } from './db/migrate.ts'
 import { serve } from './server.ts'
 import { loadWorkerConfig } from './worker/config.ts'
@@ -17,9 +19,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     await serve(loadConfig())
   },
   async migrate() {
-    const url = process.env.DATABASE_URL
-    if (!url) throw new ConfigError(['DATABASE_URL is required'])
-    const applied = await migrateUp(url, (line) => console.log(line))
+    const { databaseUrl } = loadMigrateConfig()
+    const applied = await migrateUp(databaseUrl, (line) => console.log(line))
     console.log(applied.length ? `applied ${applied.join(', ')}` : 'migrations are current')
   },
   /** `registry audit verify` | `registry audit export --from DATE --to DATE [--out FILE]` */
@@ -37,9 +38,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   /** `registry worker`: EES delivery and scheduler. `registry worker requeue-dead`: dead letters back to pending. */
   async worker(args) {
     if (args[0] === 'requeue-dead') {
-      const url = process.env.DATABASE_URL
-      if (!url) throw new ConfigError(['DATABASE_URL is required'])
-      return requeueDeadCommand(url)
+      return requeueDeadCommand(loadMigrateConfig().databaseUrl)
     }
     await runWorker(loadWorkerConfig())
   },

@@ -85,10 +85,11 @@ describe('worker configuration', () => {
         WORKER_CONCURRENCY: '12',
       }),
     ).toEqual([
+      // The variables shared with the API first (src/config/common.ts), then the worker's own.
+      'DATABASE_URL must be a postgres: or postgresql: URL, got "mysql:"',
       'EES_URL is required in EBOX_ENVIRONMENT=development',
       'OAUTH_TOKEN_URL is required for the worker’s EES token',
       'OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required for the worker’s EES token',
-      'DATABASE_URL must be a postgres: or postgresql: URL, got "mysql:"',
       'OUTBOX_LEASE_MS must be at least twice EES_TIMEOUT_MS (8000)',
       'OUTBOX_BACKOFF_MAX_MS must be at least OUTBOX_BACKOFF_BASE_MS',
       'DB_POOL_MAX must exceed WORKER_CONCURRENCY (12) by one for the scheduler',

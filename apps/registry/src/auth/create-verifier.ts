@@ -1,6 +1,6 @@
 import { SCOPES } from '@ebox/contract'
 import type { OAuthConfig } from '../config.ts'
-import { createClientCredentialsSource } from './client-credentials.ts'
+import { federationClientFor } from '../federation/client.ts'
 import { createIntrospectionVerifier } from './introspection-verifier.ts'
 import { createJwtVerifier } from './jwt-verifier.ts'
 import type { TokenVerifier } from './verifier.ts'
@@ -20,15 +20,10 @@ export function createVerifier(oauth: OAuthConfig): TokenVerifier {
         jwksTimeoutMs: oauth.introspectionTimeoutMs,
       })
     case 'introspection': {
-      const client = required(oauth.client, 'OAUTH_CLIENT_ID')
       return createIntrospectionVerifier({
         introspectionUrl: required(oauth.introspectionUrl, 'OAUTH_INTROSPECTION_URL'),
-        ownToken: createClientCredentialsSource({
-          tokenUrl: required(oauth.tokenUrl, 'OAUTH_TOKEN_URL'),
-          clientId: client.id,
-          privateKeyPem: client.privateKeyPem,
-          scope: SCOPES.introspect,
-        }),
+        federation: required(federationClientFor(oauth), 'OAUTH_CLIENT_ID with OAUTH_TOKEN_URL'),
+        scope: SCOPES.introspect,
         issuer: oauth.issuer,
         audience: oauth.audience,
         clockToleranceSeconds: oauth.clockToleranceSeconds,

@@ -1,12 +1,14 @@
 import { RegistryError } from '@ebox/contract'
-import type { AccessTokenSource } from './client-credentials.ts'
+import { type FederationClient, FederationUnavailableError } from '../federation/client.ts'
 import { hashToken, type Principal, principalFromClaims, type TokenClaims } from './principal.ts'
 import type { TokenVerifier } from './verifier.ts'
 
 export interface IntrospectionVerifierOptions {
   introspectionUrl: string
-  /** The DP's own token, with the introspect scope. */
-  ownToken: AccessTokenSource
+  /** Calls the authorisation server with the DP's own token. */
+  federation: FederationClient
+  /** Scope of the DP's own token for introspection. */
+  scope: string
   /** Checked when set (the federation has not published what its tokens carry). */
   issuer?: string
   audience?: string
@@ -26,8 +28,6 @@ interface IntrospectionAnswer extends TokenClaims {
   nbf?: number
 }
 
-const unavailable = (cause: unknown) =>
-  new RegistryError('AUTHORIZATION_SERVER_UNAVAILABLE', undefined, { cause })
 const unauthenticated = (why: string) =>
   new RegistryError('UNAUTHENTICATED', undefined, { cause: new Error(why) })
 
@@ -66,49 +66,20 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
     cache.set(hash, { principal, until })
   }
 
-  async function introspect(
-    token: string,
-    signal: AbortSignal,
-    retry: boolean,
-  ): Promise<IntrospectionAnswer> {
-    let ownToken: string
-    try {
-      ownToken = await options.ownToken.token(signal)
-    } catch (error) {
-      throw unavailable(error)
+  async function introspect(token: string): Promise<IntrospectionAnswer> {
+    const response = await options.federation.call({
+      target: 'authorisation server',
+      url: options.introspectionUrl,
+      method: 'POST',
+      form: new URLSearchParams({ token }),
+      scope: options.scope,
+      timeoutMs: options.timeoutMs,
+    })
+    const body = response.json()
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new FederationUnavailableError('authorisation server', 'introspection answer is not an object')
     }
-    let response: Response
-    try {
-      response = await fetch(options.introspectionUrl, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${ownToken}`,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
-        body: new URLSearchParams({ token }),
-        signal,
-      })
-    } catch (error) {
-      throw unavailable(error)
-    }
-    if (response.status === 401 && retry) {
-      // Our own token was refused (expired early, revoked, key rotated): get a new one, once.
-      await response.body?.cancel()
-      options.ownToken.invalidate()
-      return introspect(token, signal, false)
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel()
-      throw unavailable(new Error(`introspection answered ${response.status}`))
-    }
-    try {
-      const body = (await response.json()) as unknown
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('not an object')
-      return body as IntrospectionAnswer
-    } catch (error) {
-      throw unavailable(error)
-    }
+    return body as IntrospectionAnswer
   }
 
   function check(answer: IntrospectionAnswer) {
@@ -129,8 +100,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       const hash = hashToken(token)
       const hit = cached(hash)
       if (hit) return hit
-      const signal = AbortSignal.timeout(options.timeoutMs)
-      const answer = await introspect(token, signal, true)
+      const answer = await introspect(token)
       check(answer)
       const principal = principalFromClaims(answer, token)
       remember(hash, principal, typeof answer.exp === 'number' ? answer.exp : undefined)

@@ -1,5 +1,6 @@
 import { RegistryError } from '@ebox/contract'
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose'
+import { FederationUnavailableError } from '../federation/client.ts'
 import { type Principal, principalFromClaims, type TokenClaims } from './principal.ts'
 import type { TokenVerifier } from './verifier.ts'
 
@@ -53,7 +54,9 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
         }))
       } catch (error) {
         if (isJwksUnavailable(error)) {
-          throw new RegistryError('AUTHORIZATION_SERVER_UNAVAILABLE', undefined, { cause: error })
+          throw new FederationUnavailableError('authorisation server', 'JWKS could not be fetched', {
+            cause: error,
+          })
         }
         throw new RegistryError('UNAUTHENTICATED', undefined, { cause: error })
       }

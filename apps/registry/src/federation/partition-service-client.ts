@@ -1,10 +1,10 @@
 import { RegistryError } from '@ebox/contract'
 import type pg from 'pg'
-import { type AccessTokenSource, createClientCredentialsSource } from '../auth/client-credentials.ts'
 import type { Config } from '../config.ts'
 import { inTransaction } from '../db/pool.ts'
 import { cachedUserPartitions, storeFetchedUserPartitions } from '../repositories/partition-rights.ts'
 import { replaceRoutingRules, routingRulesFor } from '../repositories/routing-rules.ts'
+import { type FederationClient, FederationUnavailableError, federationClientFor } from './client.ts'
 import type { MandateOperation, PartitionService, RoutingRule } from './partition-service.ts'
 
 /**
@@ -16,55 +16,28 @@ import type { MandateOperation, PartitionService, RoutingRule } from './partitio
 export interface PartitionServiceClientOptions {
   baseUrl: string
   timeoutMs: number
-  token: AccessTokenSource
+  /** Scope of the DP's token to the Partition service; undefined = the client's default scopes. */
+  scope: string | undefined
+  federation: FederationClient
 }
 
-const unavailable = (cause: unknown) =>
-  new RegistryError(
-    'SERVICE_UNAVAILABLE',
-    "The federation's Partition service could not be reached; retry later.",
-    {
-      cause,
-    },
-  )
+const unavailable = (reason: string) => new FederationUnavailableError('Partition service', reason)
 
 export function createPartitionServiceClient(options: PartitionServiceClientOptions): PartitionService {
   const base = options.baseUrl.replace(/\/+$/, '')
 
   /** GET a JSON document; undefined for 404. */
-  async function get(path: string, query?: Record<string, string>, retry = true): Promise<unknown> {
-    const signal = AbortSignal.timeout(options.timeoutMs)
+  async function get(path: string, query?: Record<string, string>): Promise<unknown> {
     const url = new URL(`${base}${path}`)
     for (const [name, value] of Object.entries(query ?? {})) url.searchParams.set(name, value)
-    let response: Response
-    try {
-      const token = await options.token.token(signal)
-      response = await fetch(url, {
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-        signal,
-        redirect: 'error',
-      })
-    } catch (error) {
-      throw unavailable(error)
-    }
-    if (response.status === 401 && retry) {
-      await response.body?.cancel()
-      options.token.invalidate()
-      return get(path, query, false)
-    }
-    if (response.status === 404) {
-      await response.body?.cancel()
-      return undefined
-    }
-    if (response.status !== 200) {
-      await response.body?.cancel()
-      throw unavailable(new Error(`Partition service answered ${response.status} for ${path}`))
-    }
-    try {
-      return await response.json()
-    } catch (error) {
-      throw unavailable(error)
-    }
+    const response = await options.federation.call({
+      target: 'Partition service',
+      url,
+      scope: options.scope,
+      timeoutMs: options.timeoutMs,
+      accept: (status) => status === 200 || status === 404,
+    })
+    return response.status === 404 ? undefined : response.json()
   }
 
   const segment = (value: string) => encodeURIComponent(value)
@@ -85,7 +58,7 @@ export function createPartitionServiceClient(options: PartitionServiceClientOpti
       })
       if (body === undefined) return false
       const answer = (body as { hasMandate?: unknown }).hasMandate
-      if (typeof answer !== 'boolean') throw unavailable(new Error('hasMandate answer without hasMandate'))
+      if (typeof answer !== 'boolean') throw unavailable('hasMandate answer without hasMandate')
       return answer
     },
   }
@@ -96,7 +69,7 @@ export function parseRoutingRules(body: unknown): RoutingRule[] {
   const list = listOf(body, ['items', 'orderedRoutingRules', 'routingRules'])
   return list.map((item) => {
     const rule = toRoutingRule(item)
-    if (!rule) throw unavailable(new Error('malformed routing rule from the Partition service'))
+    if (!rule) throw unavailable('malformed routing rule from the Partition service')
     return rule
   })
 }
@@ -125,7 +98,7 @@ function parsePartitions(body: unknown): string[] {
   return list.map((item) => {
     const id = typeof item === 'string' ? item : (item as { partitionId?: unknown } | null)?.partitionId
     if (typeof id !== 'string' || id === '')
-      throw unavailable(new Error('malformed partition from the Partition service'))
+      throw unavailable('malformed partition from the Partition service')
     return id
   })
 }
@@ -138,7 +111,7 @@ function listOf(body: unknown, keys: string[]): unknown[] {
       if (Array.isArray(value)) return value
     }
   }
-  throw unavailable(new Error('unexpected answer shape from the Partition service'))
+  throw unavailable('unexpected answer shape from the Partition service')
 }
 
 export interface CachedPartitionServiceOptions {
@@ -211,16 +184,10 @@ export function unconfiguredPartitionService(): PartitionService {
 /** The Partition service PARTITION_SERVICE_URL names (with its cache), or the refusing stand-in when unset. */
 export function partitionServiceFromConfig(config: Config, pool: pg.Pool): PartitionService {
   const { url, timeoutMs, cacheSeconds, scope } = config.partitionService
-  const { client, tokenUrl } = config.oauth
-  if (!url || !client || !tokenUrl) return unconfiguredPartitionService()
-  const token = createClientCredentialsSource({
-    tokenUrl,
-    clientId: client.id,
-    privateKeyPem: client.privateKeyPem,
-    scope,
-  })
+  const federation = federationClientFor(config.oauth)
+  if (!url || !federation) return unconfiguredPartitionService()
   return createCachedPartitionService(
-    createPartitionServiceClient({ baseUrl: url, timeoutMs, token }),
+    createPartitionServiceClient({ baseUrl: url, timeoutMs, scope, federation }),
     pool,
     {
       cacheSeconds,

@@ -1,6 +1,12 @@
-import { type DeploymentEnvironment, ENVIRONMENTS } from '@ebox/contract'
-import { ConfigError, LOG_LEVELS, type OAuthConfig, Reader, readClient } from '../config.ts'
-import { defaultsFor } from '../environment-defaults.ts'
+import {
+  type ClientConfig,
+  type ProcessConfig,
+  readClient,
+  readListeners,
+  readProcess,
+  readTokenUrl,
+} from '../config/common.ts'
+import { type Env, type Reader, readConfiguration } from '../config/reader.ts'
 import type { DeliveryOptions } from './delivery.ts'
 
 /**
@@ -8,17 +14,12 @@ import type { DeliveryOptions } from './delivery.ts'
  * DP's own OAuth client for its EES token, the delivery and scheduler tunables, the metrics port. README.md
  * documents each variable.
  */
-export interface WorkerConfig {
-  databaseUrl: string
-  environment: DeploymentEnvironment
-  logLevel: (typeof LOG_LEVELS)[number]
-  shutdownGraceMs: number
-  db: { poolMax: number; statementTimeoutMs: number }
+export interface WorkerConfig extends ProcessConfig {
   metrics: { host: string; port: number }
   /** `/health/live` and `/health/ready` for the orchestrator's probes (PORT, as the API's). */
   health: { host: string; port: number }
   ees: { url: string; timeoutMs: number; scope: string | undefined }
-  oauth: { tokenUrl: string; client: NonNullable<OAuthConfig['client']> }
+  oauth: { tokenUrl: string; client: ClientConfig }
   delivery: DeliveryOptions
   /** Batches in flight at once in this process. */
   concurrency: number
@@ -29,40 +30,28 @@ export interface WorkerConfig {
   retentionDays: number
 }
 
-export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
-  const read = new Reader(env)
-  const environment = read.oneOf('EBOX_ENVIRONMENT', ENVIRONMENTS, 'development')
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  return readConfiguration(env, readWorkerConfig)
+}
+
+function readWorkerConfig(read: Reader): WorkerConfig {
   // EES and token endpoints of ACC and PRD come from environment-defaults.ts; elsewhere they must be set.
-  const defaults = defaultsFor(environment)
-  const eesUrl = read.optionalUrl('EES_URL', defaults?.eesUrl, true, `in EBOX_ENVIRONMENT=${environment}`)
-  const tokenUrl = read.optionalUrl(
-    'OAUTH_TOKEN_URL',
-    defaults?.oauthTokenUrl,
+  const { defaults, ...common } = readProcess(read)
+  const eesUrl = read.optionalUrl(
+    'EES_URL',
+    defaults?.eesUrl,
     true,
-    'for the worker’s EES token',
+    `in EBOX_ENVIRONMENT=${common.environment}`,
   )
-  const client = readClient(read, env, false)
-  if (
-    !client &&
-    !env.OAUTH_CLIENT_ID?.trim() &&
-    !env.OAUTH_CLIENT_KEY?.trim() &&
-    !env.OAUTH_CLIENT_KEY_FILE?.trim()
-  ) {
-    read.problems.push('OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required for the worker’s EES token')
-  }
+  const tokenUrl = readTokenUrl(read, defaults, 'for the worker’s EES token')
+  const client = readClient(read, 'for the worker’s EES token')
   const timeoutMs = read.integer('EES_TIMEOUT_MS', 10_000, 100, 120_000)
+  const { host, port, metricsPort } = readListeners(read)
   const config = {
-    databaseUrl: read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:']),
-    environment,
-    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    shutdownGraceMs: read.integer('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
-    db: {
-      poolMax: read.integer('DB_POOL_MAX', 10, 1, 200),
-      statementTimeoutMs: read.integer('DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 600_000),
-    },
-    metrics: { host: read.string('HOST', '127.0.0.1'), port: read.integer('METRICS_PORT', 9464, 0, 65535) },
-    health: { host: read.string('HOST', '127.0.0.1'), port: read.integer('PORT', 8080, 0, 65535) },
-    ees: { url: eesUrl ?? '', timeoutMs, scope: env.EES_SCOPE?.trim() || undefined },
+    ...common,
+    metrics: { host, port: metricsPort },
+    health: { host, port },
+    ees: { url: eesUrl ?? '', timeoutMs, scope: read.optional('EES_SCOPE') },
     oauth: { tokenUrl: tokenUrl ?? '', client: client ?? { id: '', privateKeyPem: '' } },
     delivery: {
       batchSize: read.integer('OUTBOX_BATCH_SIZE', 50, 1, 500),
@@ -76,9 +65,6 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     schedulerIntervalMs: read.integer('WORKER_SCHEDULER_INTERVAL_MS', 60_000, 100, 86_400_000),
     retentionDays: read.integer('OUTBOX_RETENTION_DAYS', 90, 1, 36_500),
   } satisfies WorkerConfig
-  if (config.metrics.port !== 0 && config.metrics.port === config.health.port) {
-    read.problems.push(`METRICS_PORT must differ from PORT (${config.health.port})`)
-  }
   if (config.delivery.leaseMs < 2 * timeoutMs) {
     read.problems.push(`OUTBOX_LEASE_MS must be at least twice EES_TIMEOUT_MS (${2 * timeoutMs})`)
   }
@@ -90,6 +76,5 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
       `DB_POOL_MAX must exceed WORKER_CONCURRENCY (${config.concurrency}) by one for the scheduler`,
     )
   }
-  if (read.problems.length > 0) throw new ConfigError(read.problems)
   return config
 }

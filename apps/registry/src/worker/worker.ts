@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import type pg from 'pg'
 import pino, { type Logger } from 'pino'
-import { createClientCredentialsSource } from '../auth/client-credentials.ts'
 import { migrationsAreCurrent } from '../db/migrate.ts'
 import { createPool, ping } from '../db/pool.ts'
+import { createFederationClient } from '../federation/client.ts'
 import { startMetricsServer } from '../metrics/prometheus.ts'
 import { requeueDead } from '../repositories/outbox.ts'
 import { ensureAuditPartitions, purgeOutbox, runScheduler } from '../repositories/scheduler.ts'
@@ -124,13 +124,12 @@ export async function runWorker(config: WorkerConfig): Promise<void> {
     onError: (error) => log.error({ err: error }, 'idle database client failed'),
   })
   const metrics = createWorkerMetrics(pool, config.db.poolMax)
-  const tokens = createClientCredentialsSource({
+  const federation = createFederationClient({
     tokenUrl: config.oauth.tokenUrl,
     clientId: config.oauth.client.id,
     privateKeyPem: config.oauth.client.privateKeyPem,
-    scope: config.ees.scope,
   })
-  const ees = createEesClient({ url: config.ees.url, timeoutMs: config.ees.timeoutMs, tokens })
+  const ees = createEesClient({ ...config.ees, federation })
   const metricsServer = await startMetricsServer(metrics.registry, config.metrics)
   // Probes as for the API: live = the process answers; ready = PostgreSQL answers and is migrated.
   let migrated = false

@@ -3,7 +3,7 @@ import { createClientCredentials, type TokenIssuer } from '@ebox/token-issuer'
 import { exportPKCS8 } from 'jose'
 import type pg from 'pg'
 import pino from 'pino'
-import { createClientCredentialsSource } from '../../src/auth/client-credentials.ts'
+import { createFederationClient } from '../../src/federation/client.ts'
 import { enqueueEvent } from '../../src/repositories/outbox.ts'
 import type { DeliveryOptions } from '../../src/worker/delivery.ts'
 import { createEesClient, type EesClient } from '../../src/worker/ees-client.ts'
@@ -90,12 +90,12 @@ export async function eesClientFor(issuer: TokenIssuer, url: string, timeoutMs =
   const clientId = `ebox-dp-worker-${randomUUID().slice(0, 8)}`
   const credentials = await createClientCredentials(clientId)
   await issuer.registerClient(clientId, credentials.publicJwk, { scopes: [EES_SCOPE] })
-  const tokens = createClientCredentialsSource({
+  const federation = createFederationClient({
     tokenUrl: issuer.tokenUrl,
     clientId,
     privateKeyPem: await exportPKCS8(credentials.privateKey),
   })
-  return createEesClient({ url, timeoutMs, tokens })
+  return createEesClient({ url, timeoutMs, scope: undefined, federation })
 }
 
 export async function workerCredentialsEnv(issuer: TokenIssuer): Promise<Record<string, string>> {

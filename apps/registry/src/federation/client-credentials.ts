@@ -30,8 +30,11 @@ export class TokenEndpointError extends Error {
 export interface AccessTokenSource {
   /** A valid token; `signal` bounds the wait (the caller's deadline). */
   token(signal?: AbortSignal): Promise<string>
-  /** Drops the cached token (e.g. after the resource server rejected it). */
-  invalidate(): void
+  /**
+   * Drops the cached token (e.g. after the resource server rejected it). Given the rejected token, only that
+   * one: a token another caller renewed meanwhile is kept.
+   */
+  invalidate(rejected?: string): void
 }
 
 export function createClientCredentialsSource(options: ClientCredentialsOptions): AccessTokenSource {
@@ -65,6 +68,7 @@ export function createClientCredentialsSource(options: ClientCredentialsOptions)
         body: form,
         // Own bound, so a shared request is not cut short by the first caller's deadline.
         signal: AbortSignal.timeout(10_000),
+        redirect: 'error',
       })
     } catch (cause) {
       throw new TokenEndpointError('token endpoint unreachable', { cause })
@@ -91,8 +95,8 @@ export function createClientCredentialsSource(options: ClientCredentialsOptions)
       if (!signal) return pending
       return Promise.race([pending, abortion(signal)])
     },
-    invalidate() {
-      cached = undefined
+    invalidate(rejected) {
+      if (rejected === undefined || cached?.token === rejected) cached = undefined
     },
   }
 }

@@ -1,0 +1,86 @@
+import type { Command } from './process.ts'
+
+/**
+ * Every environment variable the registry image reads, and which of its processes read it. The registry's
+ * configuration reader accepts only these names and infra may set only these; a registry test checks that each
+ * process reads exactly the variables listed for it, and that README.md documents each one.
+ */
+interface Variable {
+  readonly processes: readonly Command[]
+  /** Comes from a secret store, never from a ConfigMap or a log. */
+  readonly secret?: true
+}
+
+const ALL = ['serve', 'worker', 'migrate'] as const
+const SERVE_AND_WORKER = ['serve', 'worker'] as const
+const SERVE = ['serve'] as const
+const WORKER = ['worker'] as const
+
+export const VARIABLES = {
+  // Every process: the database.
+  DATABASE_URL: { processes: ALL, secret: true },
+  // The long-running processes: environment, logging, shutdown, pool, listeners.
+  EBOX_ENVIRONMENT: { processes: SERVE_AND_WORKER },
+  LOG_LEVEL: { processes: SERVE_AND_WORKER },
+  SHUTDOWN_GRACE_MS: { processes: SERVE_AND_WORKER },
+  DB_POOL_MAX: { processes: SERVE_AND_WORKER },
+  DB_STATEMENT_TIMEOUT_MS: { processes: SERVE_AND_WORKER },
+  HOST: { processes: SERVE_AND_WORKER },
+  PORT: { processes: SERVE_AND_WORKER },
+  METRICS_PORT: { processes: SERVE_AND_WORKER },
+  // The DP's own OAuth client, for its calls to the federation.
+  OAUTH_TOKEN_URL: { processes: SERVE_AND_WORKER },
+  OAUTH_CLIENT_ID: { processes: SERVE_AND_WORKER },
+  OAUTH_CLIENT_KEY: { processes: SERVE_AND_WORKER, secret: true },
+  OAUTH_CLIENT_KEY_FILE: { processes: SERVE_AND_WORKER },
+  // The API.
+  OAUTH_MODE: { processes: SERVE },
+  OAUTH_ISSUER: { processes: SERVE },
+  OAUTH_AUDIENCE: { processes: SERVE },
+  OAUTH_JWKS_URL: { processes: SERVE },
+  OAUTH_ALGORITHMS: { processes: SERVE },
+  OAUTH_CLOCK_TOLERANCE_SECONDS: { processes: SERVE },
+  OAUTH_REQUIRE_AT_JWT: { processes: SERVE },
+  OAUTH_JWKS_COOLDOWN_SECONDS: { processes: SERVE },
+  OAUTH_INTROSPECTION_URL: { processes: SERVE },
+  INTROSPECTION_CACHE_SECONDS: { processes: SERVE },
+  INTROSPECTION_TIMEOUT_MS: { processes: SERVE },
+  PARTITION_SERVICE_URL: { processes: SERVE },
+  PARTITION_SERVICE_TIMEOUT_MS: { processes: SERVE },
+  PARTITION_SERVICE_CACHE_SECONDS: { processes: SERVE },
+  PARTITION_SERVICE_SCOPE: { processes: SERVE },
+  CORS_ORIGINS: { processes: SERVE },
+  TRUST_PROXY_HOPS: { processes: SERVE },
+  HTTP_MAX_HEADER_BYTES: { processes: SERVE },
+  HTTP_REQUEST_TIMEOUT_MS: { processes: SERVE },
+  RATE_LIMIT_WINDOW_SECONDS: { processes: SERVE },
+  RATE_LIMIT_PER_CLIENT: { processes: SERVE },
+  RATE_LIMIT_PER_IP: { processes: SERVE },
+  APP_VERSION: { processes: SERVE },
+  GIT_COMMIT: { processes: SERVE },
+  PUBLICATION_MAX_FILE_BYTES: { processes: SERVE },
+  PUBLICATION_MAX_REQUEST_BYTES: { processes: SERVE },
+  PUBLICATION_MAX_ATTACHMENTS: { processes: SERVE },
+  // The worker.
+  EES_URL: { processes: WORKER },
+  EES_TIMEOUT_MS: { processes: WORKER },
+  EES_SCOPE: { processes: WORKER },
+  OUTBOX_BATCH_SIZE: { processes: WORKER },
+  OUTBOX_LEASE_MS: { processes: WORKER },
+  OUTBOX_MAX_ATTEMPTS: { processes: WORKER },
+  OUTBOX_BACKOFF_BASE_MS: { processes: WORKER },
+  OUTBOX_BACKOFF_MAX_MS: { processes: WORKER },
+  OUTBOX_RETENTION_DAYS: { processes: WORKER },
+  WORKER_CONCURRENCY: { processes: WORKER },
+  WORKER_POLL_INTERVAL_MS: { processes: WORKER },
+  WORKER_SCHEDULER_INTERVAL_MS: { processes: WORKER },
+} as const satisfies Record<string, Variable>
+
+export type VariableName = keyof typeof VARIABLES
+
+/** The variables `command` reads. */
+export function variablesOf(command: Command): VariableName[] {
+  return (Object.keys(VARIABLES) as VariableName[]).filter((name) =>
+    (VARIABLES[name].processes as readonly Command[]).includes(command),
+  )
+}
