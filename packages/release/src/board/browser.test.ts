@@ -19,7 +19,8 @@ import { contrastRatio, parseCssColour } from './contrast.ts'
 
 function findChromium(): string | undefined {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH
-  for (const name of ['chromium', 'chromium-browser']) {
+  // Debian's package here and in .ci/run; GitHub's runner images also ship Chromium and Chrome.
+  for (const name of ['chromium', 'chromium-browser', 'google-chrome']) {
     try {
       return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined
     } catch {}
