@@ -77,7 +77,7 @@ const shortCommit = (commit: string): string => commit.slice(0, 7)
 
 function digestCode(digest: string, short = false): Html {
   return short
-    ? html`<code class="digest" title="${digest}">${shortDigest(digest)}</code>`
+    ? html`<code class="digest short" title="${digest}">${shortDigest(digest)}</code>`
     : html`<code class="digest">${digest}</code>`
 }
 
@@ -89,8 +89,12 @@ function commitLink(board: Board, commit: string | undefined, facts: CommitFacts
 
 const version = (facts: CommitFacts): string => (facts.version ? `v${facts.version}` : 'version unknown')
 
+/** GitHub logins, each kept on one line (they contain hyphens a browser would break at). */
+const logins = (names: string[]): Html =>
+  html`${names.map((name, index) => html`${index > 0 ? ', ' : ''}<span class="login">${name}</span>`)}`
+
 const people = (names: string[], none: string): Html =>
-  names.length > 0 ? html`${names.join(', ')}` : html`<span class="muted">${none}</span>`
+  names.length > 0 ? logins(names) : html`<span class="muted">${none}</span>`
 
 function field(name: string, value: Part): Html {
   return html`<div class="field"><dt>${name}</dt><dd>${value}</dd></div>`
@@ -136,7 +140,7 @@ function environmentCard(board: Board, name: Environment): Html {
       ${field('Digest', digestCode(env.digest))}
       ${field('Commit', commitLink(board, env.commit, env.facts))}
       ${field('Deployed', html`${when(env.since.at)} by ${env.since.action} (${link(env.since.runUrl, 'run')})`)}
-      ${field('Triggered by', env.since.actor)}
+      ${field('Triggered by', logins([env.since.actor]))}
       ${field('Approved by', approval)}
     </dl>
     ${rollbackBlock(board, env)}
@@ -236,7 +240,7 @@ function releaseCell(board: Board, entry: LedgerEntry, facts: CommitFacts): Html
 function historyRow(board: Board, { entry, facts }: HistoryRow): Part[] {
   const approved =
     entry.approvedBy.length > 0
-      ? html`<br><span class="muted">approved by</span> ${entry.approvedBy.join(', ')}`
+      ? html`<br><span class="muted">approved by</span> ${logins(entry.approvedBy)}`
       : ''
   return [
     when(entry.at),
@@ -244,7 +248,7 @@ function historyRow(board: Board, { entry, facts }: HistoryRow): Part[] {
     entry.action,
     badge(OUTCOME_TONE[entry.outcome], entry.outcome),
     releaseCell(board, entry, facts),
-    html`${entry.actor}${approved}`,
+    html`${logins([entry.actor])}${approved}`,
     entry.reasons.length > 0
       ? html`<ul class="reasons">${entry.reasons.map((reason) => html`<li>${reason}</li>`)}</ul>`
       : html`<span class="muted">none</span>`,
@@ -257,7 +261,7 @@ function rejectedRow(board: Board, { entry, facts }: HistoryRow): Part[] {
     digestCode(entry.digest),
     html`${version(facts)}<br>${commitLink(board, entry.commit, facts)}`,
     entry.reasons.join('; ') || 'no reason given',
-    entry.actor,
+    logins([entry.actor]),
     when(entry.at),
     link(entry.runUrl, 'run'),
   ]
@@ -276,6 +280,7 @@ h4{font-size:1rem;margin:1rem 0 .25rem}
 a{color:var(--link)}
 code{font:.9em/1.4 ui-monospace,"DejaVu Sans Mono",monospace}
 .digest{overflow-wrap:anywhere}
+.digest.short,.login{white-space:nowrap}
 .muted{color:var(--muted)}
 .subject{overflow-wrap:anywhere}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:1rem}
@@ -305,6 +310,7 @@ footer{margin-top:2rem;padding-bottom:2rem;color:var(--muted);border-top:1px sol
 @media (max-width:40rem){
   .field{grid-template-columns:1fr;gap:0}
   table,thead,tbody,tr,th,td{display:block}
+  caption{display:block}
   thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
   tr{border:1px solid var(--line);border-radius:8px;margin:.5rem 0;padding:.25rem .5rem}
   th,td{border:0;padding:.2rem 0}
