@@ -35,6 +35,7 @@ describe('the release board workflow', () => {
     expect(steps[upload]?.uses).toMatch(/^actions\/upload-artifact@[0-9a-f]{40}$/)
     expect(steps[upload]?.with).toMatchObject({ archive: false })
     expect(link).toBeGreaterThan(upload)
-    expect(read(BOARD)).toContain('BOARD_URL: ${{ steps.upload.outputs.artifact-url }}')
+    const env = (steps[link] as { env?: Record<string, string> }).env
+    expect(env?.BOARD_URL).toBe(`$${'{{'} steps.upload.outputs.artifact-url }}`)
   })
 })
