@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parse } from 'yaml'
+import { BOARD_USAGE, boardCommand } from './board/command.ts'
 import { buildEvidence, evidenceDir, evidencePath, readChangesets } from './evidence.ts'
 import { activeFreeze, frozenUntil, parseFreezeCalendar } from './freeze.ts'
 import { changesetsAddedBetween, commitAndPush, commitsBetween, isAncestor } from './git.ts'
@@ -51,6 +52,7 @@ export const USAGE = `Usage: ebox-release <command> [options]
   load-check --base-url URL [--out FILE]        the policy's short load check; exit 1 when over its limits
   freeze    [--at ISO]                          is PRD frozen at that instant (default now)
   lint-workflows [--root DIR]                   actionlint and the pipeline's invariants
+${BOARD_USAGE}
 Common: --ledger-dir DIR (.ledger), --branch NAME (promotion-ledger), --calendar FILE, --policy FILE,
         --repository REPO ($IMAGE_REPOSITORY)`
 
@@ -471,10 +473,11 @@ const COMMANDS: Record<string, (ctx: Context) => number | Promise<number>> = {
   'lint-workflows': lintWorkflowsCommand,
 }
 
-export const COMMAND_NAMES = Object.keys(COMMANDS)
+export const COMMAND_NAMES = [...Object.keys(COMMANDS), 'board']
 
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...args] = argv
+  if (name === 'board') return boardCommand(args, io)
   const command = name && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (!command) {
     io.stderr(`${USAGE}\n`)

@@ -26,6 +26,7 @@ describe('the workflows as committed', () => {
       '.github/workflows/drift.yml',
       '.github/workflows/promote-prd.yml',
       '.github/workflows/reject-digest.yml',
+      '.github/workflows/release-board.yml',
       '.github/workflows/release.yml',
       '.github/actions/pulumi/action.yml',
       '.github/actions/setup/action.yml',
@@ -61,6 +62,7 @@ describe('the workflows as committed', () => {
       'promote-prd.yml gate': { contents: 'write', packages: 'read', attestations: 'read' },
       'promote-prd.yml deploy': { contents: 'write', actions: 'read' },
       'reject-digest.yml reject': { contents: 'write' },
+      'release-board.yml board': { contents: 'read' },
       'release.yml release': { contents: 'write', 'pull-requests': 'write' },
     })
   })
