@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { type DeploymentEnvironment, ENVIRONMENTS } from '@ebox/contract'
+import { type ContentStoreConfig, OBJECT_MAX_BYTES, readContentStoreConfig } from './content/config.ts'
 import { defaultsFor } from './environment-defaults.ts'
 import { PACKAGE_VERSION } from './version.ts'
 
@@ -21,6 +22,8 @@ export interface Config {
   partitionService: PartitionServiceConfig
   http: HttpConfig
   publication: PublicationConfig
+  /** Where attachment content is stored: PostgreSQL or an S3-compatible bucket (src/content/config.ts). */
+  contentStore: ContentStoreConfig
   /** `/metrics` for Prometheus, on a port of its own (src/plugins/metrics.ts). */
   metrics: { port: number }
   build: { version: string; commit: string }
@@ -221,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxRequestBytes: read.integer('PUBLICATION_MAX_REQUEST_BYTES', 250 * 1024 * 1024, 1024, 2 ** 40),
       maxAttachments: read.integer('PUBLICATION_MAX_ATTACHMENTS', 20, 1, 100),
     },
+    contentStore: readContentStoreConfig(read, env),
     metrics: { port: read.integer('METRICS_PORT', 9464, 0, 65535) },
     build: {
       version: read.string('APP_VERSION', PACKAGE_VERSION),
@@ -232,6 +236,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (config.metrics.port !== 0 && config.metrics.port === config.port) {
     read.problems.push(`METRICS_PORT must differ from PORT (${config.port})`)
+  }
+  if (config.contentStore.kind === 's3' && config.publication.maxFileBytes > OBJECT_MAX_BYTES) {
+    read.problems.push(`PUBLICATION_MAX_FILE_BYTES must be at most ${OBJECT_MAX_BYTES} with CONTENT_STORE=s3`)
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems)
   return config

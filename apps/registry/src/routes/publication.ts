@@ -22,7 +22,6 @@ import pg from 'pg'
 import { actingEboxOf, ON_BEHALF_HEADER } from '../auth/message-scope.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { PublicationConfig } from '../config.ts'
-import { writeContent } from '../db/content-store.ts'
 import { inTransaction, type Pool } from '../db/pool.ts'
 import { enqueueEvent } from '../federation/outbox.ts'
 import type { PartitionService } from '../federation/partition-service.ts'
@@ -217,7 +216,7 @@ async function receiveAndPublish(
     if (checked) assertDeclared(checked, part.fieldname)
     const fileName = fileNameOf(part.fieldname, part.filename)
     const mediaType = mediaTypeOf(part.fieldname, part.mimetype)
-    const stored = await writeContent(client, counted(part.file, countBytes), {
+    const stored = await request.server.contentStore.write(client, counted(part.file, countBytes), {
       maxBytes: limits.maxFileBytes,
       onTooLarge: () =>
         new RegistryError(

@@ -1,5 +1,6 @@
 import { type DeploymentEnvironment, ENVIRONMENTS } from '@ebox/contract'
 import { ConfigError, LOG_LEVELS, type OAuthConfig, Reader, readClient } from '../config.ts'
+import { type ContentStoreConfig, readContentStoreConfig } from '../content/config.ts'
 import { defaultsFor } from '../environment-defaults.ts'
 import type { DeliveryOptions } from './delivery.ts'
 
@@ -27,6 +28,10 @@ export interface WorkerConfig {
   schedulerIntervalMs: number
   /** Delivered and cancelled events of expired messages are deleted this many days after they finished. */
   retentionDays: number
+  /** With S3_BUCKET set, the scheduler sweeps objects no contents row names (src/content/sweeper.ts). */
+  contentStore: ContentStoreConfig
+  /** Age of a claim before the sweeper settles it: longer than any publication (HTTP_REQUEST_TIMEOUT_MS). */
+  contentSweepGraceSeconds: number
 }
 
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
@@ -75,6 +80,8 @@ export function loadWorkerConfig(env: Record<string, string | undefined> = proce
     pollIntervalMs: read.integer('WORKER_POLL_INTERVAL_MS', 1_000, 10, 600_000),
     schedulerIntervalMs: read.integer('WORKER_SCHEDULER_INTERVAL_MS', 60_000, 100, 86_400_000),
     retentionDays: read.integer('OUTBOX_RETENTION_DAYS', 90, 1, 36_500),
+    contentStore: readContentStoreConfig(read, env),
+    contentSweepGraceSeconds: read.integer('CONTENT_SWEEP_GRACE_SECONDS', 86_400, 3_600, 30 * 86_400),
   } satisfies WorkerConfig
   if (config.metrics.port !== 0 && config.metrics.port === config.health.port) {
     read.problems.push(`METRICS_PORT must differ from PORT (${config.health.port})`)
