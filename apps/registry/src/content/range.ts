@@ -27,7 +27,7 @@ export function parseRange(header: string | undefined, size: number): RangeReque
     return { kind: 'partial', range: { start: Math.max(0, size - suffix), end: size - 1 } }
   }
   const start = Number(first)
-  const end = last === '' ? size - 1 : Number(last)
+  const end = last === '' ? Number.POSITIVE_INFINITY : Number(last)
   if (end < start) return { kind: 'whole' }
   if (start >= size) return { kind: 'unsatisfiable' }
   return { kind: 'partial', range: { start, end: Math.min(end, size - 1) } }
