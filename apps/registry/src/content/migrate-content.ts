@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
-import { readContent, writeChunks } from '../db/content-store.ts'
+import { ContentSizeMismatch, readContent, writeChunks } from '../db/content-store.ts'
 import { inTransaction } from '../db/pool.ts'
 import type { ContentStoreKind } from './config.ts'
 import type { ObjectStore } from './object-store.ts'
@@ -89,7 +89,13 @@ async function toObjectStore(pool: pg.Pool, objects: ObjectStore, content: Conte
       claimId,
       uploadKey,
     ])
-    const read = await objects.upload(uploadKey, readContent(pool, content.contentId, content.sizeBytes))
+    const read = await objects
+      .upload(uploadKey, readContent(pool, content.contentId, content.sizeBytes))
+      .catch((error: unknown) => {
+        if (error instanceof ContentSizeMismatch) return undefined
+        throw error
+      })
+    if (!read) return 'mismatch'
     await pool.query('UPDATE content_object_claims SET sha256 = $2, claimed_at = now() WHERE claim_id = $1', [
       claimId,
       read.sha256,

@@ -6,7 +6,7 @@ import { objectLockName } from './s3-store.ts'
 export interface SweepReport {
   /** Claims older than the grace period settled (and deleted). */
   settled: number
-  /** Content-addressed objects deleted because no contents row names them. */
+  /** Claims whose content-addressed object was deleted (or found gone) because no contents row names it. */
   deleted: number
   /** Claims put off by one grace period: a publication of the same digest holds its lock right now. */
   busy: number

@@ -129,7 +129,7 @@ export function readContent(
   const finish = () => {
     ended = true
     if (wanted !== undefined && bytes !== wanted)
-      stream.destroy(new Error(`content ${contentId} gave ${bytes} bytes, not ${wanted}`))
+      stream.destroy(new ContentSizeMismatch(`content ${contentId} gave ${bytes} bytes, not ${wanted}`))
     else stream.push(null)
   }
   const take = (part: Buffer): Buffer => {
@@ -175,6 +175,9 @@ export function readContent(
   })
   return stream
 }
+
+/** The chunks of a content do not add up to its recorded size. */
+export class ContentSizeMismatch extends Error {}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
