@@ -53,8 +53,18 @@ describe('Range on attachment content', () => {
 
   it.each([
     ['the first bytes', 'bytes=0-9', 0, 9],
-    ['a range across two chunks', `bytes=${CHUNK_BYTES - 5}-${CHUNK_BYTES + 4}`, CHUNK_BYTES - 5, CHUNK_BYTES + 4],
-    ['a range within a later chunk', `bytes=${2 * CHUNK_BYTES + 7}-${2 * CHUNK_BYTES + 99}`, 2 * CHUNK_BYTES + 7, 2 * CHUNK_BYTES + 99],
+    [
+      'a range across two chunks',
+      `bytes=${CHUNK_BYTES - 5}-${CHUNK_BYTES + 4}`,
+      CHUNK_BYTES - 5,
+      CHUNK_BYTES + 4,
+    ],
+    [
+      'a range within a later chunk',
+      `bytes=${2 * CHUNK_BYTES + 7}-${2 * CHUNK_BYTES + 99}`,
+      2 * CHUNK_BYTES + 7,
+      2 * CHUNK_BYTES + 99,
+    ],
     ['an open range to the end', `bytes=${CHUNK_BYTES}-`, CHUNK_BYTES, size - 1],
     ['the last bytes (suffix)', 'bytes=-1500', size - 1500, size - 1],
     ['a range past the end, clamped', `bytes=${size - 3}-${size + 1000}`, size - 3, size - 1],
@@ -96,7 +106,7 @@ describe('Range on attachment content', () => {
   })
 
   it('declares 206 and 416 in the OpenAPI document', async () => {
-    const document = registry.app.swagger() as {
+    const document = registry.app.swagger() as unknown as {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>
     }
     const responses =

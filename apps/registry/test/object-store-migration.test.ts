@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { SCOPES } from '@ebox/contract'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config.ts'
 import { contentCommand } from '../src/content/cli.ts'
 import { ObjectStore } from '../src/content/object-store.ts'
 import { sweepContentObjects } from '../src/content/sweeper.ts'
-import { loadConfig } from '../src/config.ts'
 import {
   filePart,
   jsonPart,
@@ -30,7 +30,10 @@ const published: { messageId: string; data: Buffer }[] = []
 beforeAll(async () => {
   // The service itself keeps writing to PostgreSQL; the bucket is configured for reads (S3_BUCKET set).
   registry = await startTestRegistry(objectStoreTestEnv(`migration-${Date.now()}`, 'postgres'))
-  env = { DATABASE_URL: registry.config.databaseUrl, ...objectStoreTestEnv(registry.database.name, 'postgres') }
+  env = {
+    DATABASE_URL: registry.config.databaseUrl,
+    ...objectStoreTestEnv(registry.database.name, 'postgres'),
+  }
   env.S3_PREFIX = registry.config.contentStore.s3!.prefix
   objects = new ObjectStore(loadConfig({ ...registryEnv(), ...env }).contentStore.s3!)
   await seedPublicationData(registry.pool)
@@ -53,7 +56,11 @@ afterAll(async () => {
 
 /** Just enough for loadConfig to accept the S3 variables. */
 function registryEnv() {
-  return { OAUTH_ISSUER: 'https://issuer.test', OAUTH_AUDIENCE: 'a', OAUTH_JWKS_URL: 'https://issuer.test/jwks' }
+  return {
+    OAUTH_ISSUER: 'https://issuer.test',
+    OAUTH_AUDIENCE: 'a',
+    OAUTH_JWKS_URL: 'https://issuer.test/jwks',
+  }
 }
 
 const stores = async () =>
@@ -98,9 +105,15 @@ describe('registry content migrate', () => {
     expect(await stores()).toEqual(['postgres', 'postgres', 'postgres', 'postgres'])
     expect(await chunkCount()).toBeGreaterThan(0)
     await expectServedIntact()
-    const report = await sweepContentObjects(registry.pool, objects, new Date(Date.now() + 2 * 86_400_000), 86_400)
+    const report = await sweepContentObjects(
+      registry.pool,
+      objects,
+      new Date(Date.now() + 2 * 86_400_000),
+      86_400,
+    )
     expect(report.deleted).toBeGreaterThanOrEqual(3) // three distinct digests, some claimed more than once
-    for (const { data } of published) expect(await objects.exists(objects.digestKey(sha256(data)))).toBe(false)
+    for (const { data } of published)
+      expect(await objects.exists(objects.digestKey(sha256(data)))).toBe(false)
     await expectServedIntact()
   })
 
@@ -128,9 +141,9 @@ describe('registry content migrate', () => {
   })
 
   it('says what is missing instead of starting', async () => {
-    await expect(contentCommand(['migrate', '--to', 's3'], { DATABASE_URL: env.DATABASE_URL })).rejects.toThrow(
-      /S3_BUCKET is required/,
-    )
+    await expect(
+      contentCommand(['migrate', '--to', 's3'], { DATABASE_URL: env.DATABASE_URL }),
+    ).rejects.toThrow(/S3_BUCKET is required/)
     expect(await contentCommand(['migrate', '--to', 'floppy'], env)).toBe(2)
   })
 })

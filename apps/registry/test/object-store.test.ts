@@ -260,7 +260,10 @@ describe('the object store unavailable', () => {
       await seedPublicationData(faulty.pool)
       const token = await faulty.token(publisherToken)
       const data = randomBytes(200_000)
-      const published = await publish(faulty.app, token, [jsonPart(toNewEnterprise()), filePart('file1', data)])
+      const published = await publish(faulty.app, token, [
+        jsonPart(toNewEnterprise()),
+        filePart('file1', data),
+      ])
       expect(published.statusCode).toBe(201)
 
       await emulator.stop()

@@ -35,7 +35,10 @@ const PREFIX = /^[A-Za-z0-9!_.*'()/-]*$/
  * Credentials are not variables of ours: the AWS SDK's default chain finds them (web identity / IRSA, the
  * container's role, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile).
  */
-export function readContentStoreConfig(read: Reader, env: Record<string, string | undefined>): ContentStoreConfig {
+export function readContentStoreConfig(
+  read: Reader,
+  env: Record<string, string | undefined>,
+): ContentStoreConfig {
   const kind = read.oneOf('CONTENT_STORE', ['postgres', 's3'] as const, 'postgres')
   const bucket = env.S3_BUCKET?.trim()
   if (!bucket) {

@@ -192,8 +192,12 @@ function isNotFound(error: unknown): boolean {
 
 /** The store did not answer, answered 5xx or refused us: the caller may retry later; nothing was committed. */
 export function unavailable(error: unknown, operation: string): RegistryError {
-  return new RegistryError('SERVICE_UNAVAILABLE', 'The attachment store is temporarily unavailable; retry later.', {
-    cause: new Error(`object store ${operation} failed`, { cause: error }),
-    headers: { 'retry-after': String(OBJECT_STORE_RETRY_AFTER_SECONDS) },
-  })
+  return new RegistryError(
+    'SERVICE_UNAVAILABLE',
+    'The attachment store is temporarily unavailable; retry later.',
+    {
+      cause: new Error(`object store ${operation} failed`, { cause: error }),
+      headers: { 'retry-after': String(OBJECT_STORE_RETRY_AFTER_SECONDS) },
+    },
+  )
 }

@@ -6,9 +6,7 @@ export interface ContentRange {
 
 export type RangeRequest =
   /** No Range header, or one we ignore as RFC 9110 §14.2 allows (not bytes, several ranges, malformed). */
-  | { kind: 'whole' }
-  | { kind: 'partial'; range: ContentRange }
-  | { kind: 'unsatisfiable' }
+  { kind: 'whole' } | { kind: 'partial'; range: ContentRange } | { kind: 'unsatisfiable' }
 
 /**
  * The `Range` header of a request for a content of `size` bytes. One range only: a PDF viewer asks for one at a

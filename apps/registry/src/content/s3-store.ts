@@ -38,11 +38,10 @@ export async function writeObjectContent(
   ])
   await placeObject(client, objects, uploadKey, sha256)
   const contentId = randomUUID()
-  await client.query(`INSERT INTO contents (content_id, size_bytes, sha256, store) VALUES ($1, $2, $3, 's3')`, [
-    contentId,
-    sizeBytes,
-    sha256,
-  ])
+  await client.query(
+    `INSERT INTO contents (content_id, size_bytes, sha256, store) VALUES ($1, $2, $3, 's3')`,
+    [contentId, sizeBytes, sha256],
+  )
   return { contentId, sizeBytes, sha256 }
 }
 

@@ -56,7 +56,8 @@ export function createContentStore(
     kind: config.kind,
     objects,
     write(client, source, limits = {}) {
-      if (config.kind === 's3' && objects && claims) return writeObjectContent(client, claims, objects, source, limits)
+      if (config.kind === 's3' && objects && claims)
+        return writeObjectContent(client, claims, objects, source, limits)
       return writeContent(client, source, limits)
     },
     async open(contentId, sizeBytes, range) {

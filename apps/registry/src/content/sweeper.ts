@@ -32,7 +32,11 @@ export async function sweepContentObjects(
   const report: SweepReport = { settled: 0, deleted: 0, busy: 0 }
   for (let index = 0; index < limit; index++) {
     const outcome = await inTransaction(pool, async (client) => {
-      const { rows } = await client.query<{ claim_id: string; upload_key: string | null; sha256: string | null }>(
+      const { rows } = await client.query<{
+        claim_id: string
+        upload_key: string | null
+        sha256: string | null
+      }>(
         `SELECT claim_id, upload_key, sha256 FROM content_object_claims
           WHERE claimed_at < $1::timestamptz - make_interval(secs => $2::int)
           ORDER BY claimed_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
@@ -54,9 +58,10 @@ export async function sweepContentObjects(
           ])
           return 'busy'
         }
-        const named = await client.query(`SELECT 1 FROM contents WHERE sha256 = $1 AND store = 's3' LIMIT 1`, [
-          claim.sha256,
-        ])
+        const named = await client.query(
+          `SELECT 1 FROM contents WHERE sha256 = $1 AND store = 's3' LIMIT 1`,
+          [claim.sha256],
+        )
         if (named.rowCount === 0) {
           await objects.delete(objects.digestKey(claim.sha256))
           deleted = true

@@ -114,7 +114,8 @@ export function contentStoreTestEnv(databaseName: string): Record<string, string
 /** The S3_* variables of the run's emulator, with `prefix` apart from every other database's objects. */
 export function objectStoreTestEnv(prefix: string, store: 'postgres' | 's3'): Record<string, string> {
   const { TEST_S3_ENDPOINT, TEST_S3_BUCKET } = process.env
-  if (!TEST_S3_ENDPOINT || !TEST_S3_BUCKET) throw new Error('no S3 emulator: test/global-setup.ts did not run')
+  if (!TEST_S3_ENDPOINT || !TEST_S3_BUCKET)
+    throw new Error('no S3 emulator: test/global-setup.ts did not run')
   return {
     CONTENT_STORE: store,
     S3_ENDPOINT: TEST_S3_ENDPOINT,
