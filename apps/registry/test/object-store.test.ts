@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { SCOPES } from '@ebox/contract'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -142,7 +143,7 @@ describe('the sweeper', () => {
 
   it('deletes the upload of a publication that failed mid-stream', async () => {
     const uploadKey = objects.uploadKey('00000000-0000-4000-8000-000000000001')
-    await objects.upload(uploadKey, [Buffer.from('half an upload')])
+    await objects.upload(uploadKey, Readable.from([Buffer.from('half an upload')]))
     await registry.pool.query(
       `INSERT INTO content_object_claims (claim_id, upload_key, claimed_at)
        VALUES ('00000000-0000-4000-8000-000000000001', $1, now())`,
@@ -192,7 +193,7 @@ describe('a publication and the sweeper racing on the same digest', () => {
   /** An object nobody names, with a claim past its grace period: what the sweeper deletes. */
   async function orphan(data: Buffer) {
     const uploadKey = objects.uploadKey(crypto.randomUUID())
-    await objects.upload(uploadKey, [data])
+    await objects.upload(uploadKey, Readable.from([data]))
     await objects.copy(uploadKey, objects.digestKey(sha256(data)))
     await objects.delete(uploadKey)
     await registry.pool.query(
@@ -209,7 +210,7 @@ describe('a publication and the sweeper racing on the same digest', () => {
     const claimsPool = registry.pool
     await inTransaction(registry.pool, async (client) => {
       // The publication found the object there (dedup) and holds the digest's shared lock until it commits.
-      await writeObjectContent(client, claimsPool, objects, [data], {})
+      await writeObjectContent(client, claimsPool, objects, Readable.from([data]), {})
       sweptMeanwhile = await sweepContentObjects(registry.pool, objects, later(GRACE + 60), GRACE)
     })
     expect(sweptMeanwhile?.deleted).toBe(0)
@@ -232,7 +233,7 @@ describe('a publication and the sweeper racing on the same digest', () => {
       sha256(data),
     ])
     const publication = inTransaction(registry.pool, (client) =>
-      writeObjectContent(client, registry.pool, objects, [data], {}),
+      writeObjectContent(client, registry.pool, objects, Readable.from([data]), {}),
     )
     await new Promise((resolve) => setTimeout(resolve, 300))
     await objects.delete(key)
