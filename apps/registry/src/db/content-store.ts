@@ -129,7 +129,7 @@ export function readContent(
   const finish = () => {
     ended = true
     if (wanted !== undefined && bytes !== wanted)
-      stream.destroy(new ContentSizeMismatch(`content ${contentId} gave ${bytes} bytes, not ${wanted}`))
+      stream.destroy(new ContentSizeMismatch(`content ${contentId} has ${bytes} bytes, not ${wanted}`))
     else stream.push(null)
   }
   const take = (part: Buffer): Buffer => {
