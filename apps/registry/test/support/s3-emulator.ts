@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+/// <reference path="./s3rver.d.ts" />
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,11 +19,13 @@ export interface S3Emulator {
 }
 
 /**
- * s3rver (an S3 emulator in pure Node, docs/operations.md) on 127.0.0.1 and a free port, its files in a
- * temporary directory, with one bucket. Path-style addressing, as for MinIO or Ceph RGW.
+ * s3rver (an S3 emulator in pure Node, docs/operations.md) on 127.0.0.1 and a free port, with one bucket, its
+ * files in `keepIn` (kept) or a temporary directory (removed by close). Path-style addressing, as for MinIO or
+ * Ceph RGW.
  */
-export async function startS3Emulator(port = 0): Promise<S3Emulator> {
-  const directory = await mkdtemp(join(tmpdir(), 'ebox-s3-'))
+export async function startS3Emulator(port = 0, keepIn?: string): Promise<S3Emulator> {
+  if (keepIn) await mkdir(keepIn, { recursive: true })
+  const directory = keepIn ?? (await mkdtemp(join(tmpdir(), 'ebox-s3-')))
   let server: S3rver | undefined
   let boundPort = port
   const start = async () => {
@@ -48,7 +51,7 @@ export async function startS3Emulator(port = 0): Promise<S3Emulator> {
     start,
     async close() {
       await stop()
-      await rm(directory, { recursive: true, force: true })
+      if (!keepIn) await rm(directory, { recursive: true, force: true })
     },
   }
 }
