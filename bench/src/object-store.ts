@@ -20,7 +20,7 @@ import { EMULATOR_CREDENTIALS, startS3Emulator } from '../../apps/registry/test/
 import { openBenchDatabase, repositoryRoot, withClient } from './database.ts'
 import { type DatasetSpec, FULL_SPEC, generateDataset, SMOKE_SPEC } from './generate.ts'
 import { describeMachine, markdownReport } from './report.ts'
-import { runBenchmarks } from './run.ts'
+import { type BenchReport, runBenchmarks } from './run.ts'
 import type { OAuthMode } from './service/registry-process.ts'
 
 const { values } = parseArgs({
@@ -67,47 +67,76 @@ async function main() {
     const read = new Reader(s3Env)
     const objects = new ObjectStore(readContentStoreConfig(read, s3Env).s3!)
     const pool = new pg.Pool({ connectionString: database.url, max: 3 })
-    try {
-      const moved = await migrateContents(pool, objects, 's3', log)
-      if (moved.mismatched.length > 0) throw new Error(`contents that do not verify: ${moved.mismatched}`)
-    } finally {
-      await pool.end()
-      objects.close()
-    }
-
     const postgresVersion = await withClient(database.url, async (c) => {
       const { rows } = await c.query<{ server_version: string }>('SHOW server_version')
       return rows[0]?.server_version ?? 'unknown'
     })
-    const stamp = `${new Date().toISOString().replace(/[:.]/g, '-')}-s3`
+    const stamp = `${new Date().toISOString().replace(/[:.]/g, '-')}-content-stores`
     const resultsDir = join(repositoryRoot, 'bench', 'results')
-    const report = await runBenchmarks({
-      databaseUrl: database.url,
-      dataset,
-      durationSeconds: Number(values.duration ?? (values.smoke ? 1 : 10)),
-      warmupSeconds: Number(values.warmup ?? (values.smoke ? 0 : 3)),
-      modes: values.modes.split(',').map((m) => m.trim()) as OAuthMode[],
-      only: SCENARIOS,
-      workDir: join(resultsDir, stamp),
-      registryEnv: s3Env,
-      log,
-    })
-    report.machine = {
-      ...describeMachine(postgresVersion),
-      'content store': 's3 — s3rver 3.7.1 emulator on the same cores (not a real object store)',
+    const command = `pnpm --filter @ebox/bench object-store ${process.argv.slice(2).join(' ')}`.trim()
+    const sections: string[] = []
+    const reports: Record<string, BenchReport> = {}
+    try {
+      // The same contents, moved between the stores by the migration's code (verified both ways), each store
+      // measured with its own ceilings in this run.
+      for (const store of ['postgres', 's3'] as const) {
+        const moved = await migrateContents(pool, objects, store, log)
+        if (moved.mismatched.length > 0) throw new Error(`contents that do not verify: ${moved.mismatched}`)
+        log(`CONTENT_STORE=${store}`)
+        const report = await runBenchmarks({
+          databaseUrl: database.url,
+          dataset,
+          durationSeconds: Number(values.duration ?? (values.smoke ? 1 : 10)),
+          warmupSeconds: Number(values.warmup ?? (values.smoke ? 0 : 3)),
+          modes: values.modes.split(',').map((m) => m.trim()) as OAuthMode[],
+          only: SCENARIOS,
+          workDir: join(resultsDir, stamp, store),
+          // S3_BUCKET stays set with postgres: the API then reads each row's store, as in production.
+          registryEnv: { ...s3Env, CONTENT_STORE: store },
+          log,
+        })
+        report.machine = {
+          ...describeMachine(postgresVersion),
+          'content store': store === 's3' ? 's3 — s3rver 3.7.1, an emulator on the same cores' : 'postgres',
+        }
+        reports[store] = report
+        sections.push(`### CONTENT_STORE=${store}\n\n${markdownReport(report, command)}`)
+      }
+    } finally {
+      await pool.end()
+      objects.close()
     }
-    const markdown = markdownReport(
-      report,
-      `pnpm --filter @ebox/bench object-store ${process.argv.slice(2).join(' ')}`,
-    )
+    const markdown = [`## Content stores (${command})`, summary(reports), ...sections].join('\n\n')
     mkdirSync(resultsDir, { recursive: true })
-    writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify(report, null, 1))
+    writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify(reports, null, 1))
     writeFileSync(join(resultsDir, `${stamp}.md`), markdown)
     console.log(`\n${markdown}\n\nwritten: bench/results/${stamp}.md and .json`)
   } finally {
     await emulator.stop()
     await database.stop()
   }
+}
+
+/** The targets of issue 17: 50 MB downloads at ≥ 70 % of the file-stream ceiling, RSS growth ≤ 64 MB. */
+function summary(reports: Record<string, BenchReport>): string {
+  const lines = [
+    '| Store | Scenario | req/s | MB/s | file-stream ceiling req/s | service / file | peak RSS growth MB |',
+    '|---|---|--:|--:|--:|--:|--:|',
+  ]
+  for (const [store, report] of Object.entries(reports)) {
+    for (const result of report.results) {
+      for (const service of result.service) {
+        const ratio = result.file
+          ? `${Math.round((100 * service.requestsPerSecond) / result.file.requestsPerSecond)} %`
+          : '–'
+        const growth = (service.peakRssBytes - service.rssBeforeBytes) / 1024 / 1024
+        lines.push(
+          `| ${store} | ${result.title} | ${service.requestsPerSecond.toFixed(1)} | ${((service.bytesPerSecond ?? 0) / 1024 / 1024).toFixed(1)} | ${result.file?.requestsPerSecond.toFixed(1) ?? '–'} | ${ratio} | ${growth.toFixed(0)} |`,
+        )
+      }
+    }
+  }
+  return lines.join('\n')
 }
 
 main().catch((error: unknown) => {
