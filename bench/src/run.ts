@@ -38,6 +38,8 @@ export interface RunOptions {
   /** Where logs, captured SQL and the file-ceiling files go. */
   workDir: string
   poolMax?: number
+  /** More environment for the registry (the object-store run sets CONTENT_STORE=s3). */
+  registryEnv?: Record<string, string>
   log?: (line: string) => void
 }
 
@@ -138,6 +140,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
         mode,
         logDir: options.workDir,
         ...(options.poolMax ? { poolMax: options.poolMax } : {}),
+        ...(options.registryEnv ? { env: options.registryEnv } : {}),
       })
       try {
         // Prime, then capture every scenario on the idle service (before any load: requests still in flight

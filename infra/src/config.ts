@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { ObjectStorage, objectStorageProblems } from './object-storage.ts'
 
 /** Pulumi project name: every config key is `ebox-registry:<key>`. */
 export const project = 'ebox-registry'
@@ -72,6 +73,8 @@ export const StackConfig = Type.Object(
     ees: Type.Object({ url: Https, cidrs: Cidrs }, strict),
     partitionService: Type.Object({ url: Https, cidrs: Cidrs }, strict),
     corsOrigins: Type.Array(Https, { minItems: 1 }),
+    /** Attachment content in an S3-compatible bucket (src/object-storage.ts); absent: in PostgreSQL. */
+    objectStorage: Type.Optional(ObjectStorage),
     logLevel: Type.Optional(
       Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((level) => Type.Literal(level))),
     ),
@@ -155,6 +158,9 @@ export function parseStackConfig(
       `${project}:replicas (${config.replicas}) must lie within autoscaling ${minReplicas}..${maxReplicas}`,
     )
   }
+  for (const problem of objectStorageProblems(config.objectStorage)) {
+    throw new ConfigError(`${project}:${problem}`)
+  }
   const oauth = config.oauth
   if (oauth.mode === 'introspection' && !oauth.introspectionUrl) {
     throw new ConfigError(`${project}:oauth.introspectionUrl is required in introspection mode`)
@@ -237,6 +243,7 @@ export function placeholders(settings: Settings): string[] {
     'oauth.cidrs': settings.oauth.cidrs,
     'ees.cidrs': settings.ees.cidrs,
     'partitionService.cidrs': settings.partitionService.cidrs,
+    ...(settings.objectStorage && { 'objectStorage.cidrs': settings.objectStorage.cidrs }),
   }
   const found = Object.entries(cidrs)
     .filter(([, list]) => list.some((cidr) => /^(192\.0\.2|198\.51\.100|203\.0\.113)\./.test(cidr)))

@@ -21,6 +21,7 @@ import type { ISecret } from 'kubernetes-models/v1/Secret'
 import type { IService } from 'kubernetes-models/v1/Service'
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import { managedSecretName, type SecretRef, type Settings } from './config.ts'
+import { objectStorageEgress, objectStorageEnv, objectStorageSecretEnv } from './object-storage.ts'
 
 /** Facts about the service image (apps/registry), from @ebox/deployment: ports, health routes, shutdown drain. */
 export const service = {
@@ -143,6 +144,7 @@ export function buildManifests(s: Settings): Manifests {
       secretEnv('DATABASE_URL', s.secrets.databaseUrl),
       // The migration needs the database only: it never sees the OAuth client key.
       ...(component === 'migrate' ? [] : [secretEnv('OAUTH_CLIENT_KEY', s.secrets.oauthClientKey)]),
+      ...(component === 'migrate' ? [] : objectStorageSecretEnv(s.objectStorage)),
     ],
     resources: s.resources,
     securityContext: {
@@ -240,7 +242,13 @@ export function buildManifests(s: Settings): Manifests {
     serviceAccount: {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
-      metadata: meta(names.serviceAccount),
+      metadata: {
+        ...meta(names.serviceAccount),
+        // IRSA / workload identity: the role the pods use for the bucket (src/object-storage.ts).
+        ...(s.objectStorage?.serviceAccountAnnotations && {
+          annotations: s.objectStorage.serviceAccountAnnotations,
+        }),
+      },
       automountServiceAccountToken: false,
     },
     config,
@@ -335,6 +343,7 @@ function runtimeEnv(s: Settings): Record<string, string> {
     CORS_ORIGINS: s.corsOrigins.join(','),
     // The pods are reachable only through the ingress controller: one proxy whose X-Forwarded-For is true.
     TRUST_PROXY_HOPS: '1',
+    ...objectStorageEnv(s.objectStorage),
   }
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
@@ -419,5 +428,6 @@ function networkPolicies(
         toCidrs(s.partitionService.cidrs, httpsPort(s.partitionService.url)),
       ],
     }),
+    ...objectStorageEgress(s.objectStorage, meta, names.app),
   ]
 }

@@ -123,6 +123,7 @@ describe('stack config', () => {
       'ebox-registry:oauth.cidrs',
       'ebox-registry:ees.cidrs',
       'ebox-registry:partitionService.cidrs',
+      'ebox-registry:objectStorage.cidrs',
       'ebox-registry:ingress.host',
       'ebox-registry:image',
     ])

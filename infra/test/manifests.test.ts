@@ -17,7 +17,7 @@ describe.each(stacks)('rendered YAML of stack %s', (stack) => {
     const dir = tempDir()
     const { files } = renderStack(stack, dir)
     expect(readdirSync(dir).sort()).toEqual(files.map((file) => file.slice(dir.length + 1)).sort())
-    expect(files).toHaveLength(15)
+    expect(files).toHaveLength(16)
     for (const file of files) {
       const manifest = parse(readFileSync(file, 'utf8')) as KubeObject
       expect(validateManifest(manifest), file).toEqual([])
@@ -43,9 +43,9 @@ test('`render -- --stack <name>` writes the folder without the Pulumi CLI', () =
     })
   const ok = run('--', '--stack', 'acc', '--out', out)
   expect(ok.stderr).toBe('')
-  expect(ok.stdout).toContain(`15 manifests of stack acc written to ${out}`)
+  expect(ok.stdout).toContain(`16 manifests of stack acc written to ${out}`)
   expect(ok.stdout).toContain('note: ebox-registry:ees.cidrs still holds a placeholder')
-  expect(readdirSync(out)).toContain('10-Deployment-registry.yaml')
+  expect(readdirSync(out)).toContain('11-Deployment-registry.yaml')
   expect(run('--').status).toBe(2)
 })
 

@@ -44,6 +44,7 @@ describe.each(stacks)('stack %s', (stack) => {
         'NetworkPolicy allow-ingress-controller',
         'NetworkPolicy allow-egress-dns-postgres',
         'NetworkPolicy allow-egress-federation',
+        'NetworkPolicy allow-egress-object-store',
         'Job registry-migrate-<hash>',
         'Deployment registry',
         'Deployment registry-worker',
@@ -254,7 +255,15 @@ describe('acc and prd differ only where the environments do', () => {
 
 test('a preview warns about every placeholder still in the stack file', () => {
   expect(runs.prd.warnings).toEqual(
-    ['database.cidrs', 'oauth.cidrs', 'ees.cidrs', 'partitionService.cidrs', 'ingress.host', 'image'].map(
+    [
+      'database.cidrs',
+      'oauth.cidrs',
+      'ees.cidrs',
+      'partitionService.cidrs',
+      'objectStorage.cidrs',
+      'ingress.host',
+      'image',
+    ].map(
       (key) =>
         `warning: [runtime] ebox-registry:${key} still holds a placeholder: set the real value before deploying (docs/operations.md)`,
     ),

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TokenVerifier } from './auth/verifier.ts'
 import type { Config } from './config.ts'
+import { type ContentStore, contentStorePlugin, createContentStore } from './content/store.ts'
 import type { Pool } from './db/pool.ts'
 import type { PartitionService } from './federation/partition-service.ts'
 import { partitionServiceFromConfig } from './federation/partition-service-client.ts'
@@ -30,13 +31,22 @@ export interface AppDependencies {
   verifier: TokenVerifier
   /** Default: the one PARTITION_SERVICE_URL names, with its cache. */
   partitionService?: PartitionService
+  /** Default: the one CONTENT_STORE and S3_* name. */
+  contentStore?: ContentStore
   logger?: FastifyServerOptions['logger']
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Builds the Message Registry: plugins first, then routes. Starting to listen is the caller's business. */
-export async function buildApp({ config, pool, verifier, partitionService, logger }: AppDependencies) {
+export async function buildApp({
+  config,
+  pool,
+  verifier,
+  partitionService,
+  contentStore,
+  logger,
+}: AppDependencies) {
   const federationPartitions = partitionService ?? partitionServiceFromConfig(config, pool)
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
@@ -78,8 +88,12 @@ export async function buildApp({ config, pool, verifier, partitionService, logge
   await app.register(partitionsPlugin, { partitionService: federationPartitions })
   await app.register(authPlugin, { verifier })
   await app.register(referenceDataCachePlugin, { databaseUrl: config.databaseUrl })
+  await app.register(contentStorePlugin, {
+    contentStore: contentStore ?? createContentStore(config.contentStore, pool, config.databaseUrl),
+  })
   await app.register(publicationPlugin, {
     pool,
+    contentStore: app.contentStore,
     limits: config.publication,
     // Routing rules not yet cached come from a real Partition service only; without one, GENERAL.
     routingRulesSource: partitionService ?? (config.partitionService.url ? federationPartitions : undefined),

@@ -1,3 +1,4 @@
+import { type ContentStoreConfig, OBJECT_MAX_BYTES, readContentStoreConfig } from './content/config.ts'
 import {
   type ClientConfig,
   type ProcessConfig,
@@ -25,6 +26,8 @@ export interface Config extends ProcessConfig {
   partitionService: PartitionServiceConfig
   http: HttpConfig
   publication: PublicationConfig
+  /** Where attachment content is stored: PostgreSQL or an S3-compatible bucket (src/content/config.ts). */
+  contentStore: ContentStoreConfig
   /** `/metrics` for Prometheus, on a port of its own (src/plugins/metrics.ts). */
   metrics: { port: number }
   build: { version: string; commit: string }
@@ -133,6 +136,7 @@ function readServeConfig(read: Reader): Config {
       maxRequestBytes: read.integer('PUBLICATION_MAX_REQUEST_BYTES', 250 * 1024 * 1024, 1024, 2 ** 40),
       maxAttachments: read.integer('PUBLICATION_MAX_ATTACHMENTS', 20, 1, 100),
     },
+    contentStore: readContentStoreConfig(read),
     metrics: { port: listeners.metricsPort },
     build: {
       version: read.string('APP_VERSION', PACKAGE_VERSION),
@@ -141,6 +145,9 @@ function readServeConfig(read: Reader): Config {
   }
   if (config.partitionService.url && !config.oauth.client) {
     read.problems.push('OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required to call the Partition service')
+  }
+  if (config.contentStore.kind === 's3' && config.publication.maxFileBytes > OBJECT_MAX_BYTES) {
+    read.problems.push(`PUBLICATION_MAX_FILE_BYTES must be at most ${OBJECT_MAX_BYTES} with CONTENT_STORE=s3`)
   }
   return config
 }

@@ -5,6 +5,7 @@ import { seedCommand } from './cli/seed.ts'
 import { loadMigrateConfig } from './config/common.ts'
 import { ConfigError } from './config/reader.ts'
 import { loadConfig } from './config.ts'
+import { contentCommand } from './content/cli.ts'
 import { migrateUp } from './db/migrate.ts'
 import { serve } from './server.ts'
 import { loadWorkerConfig } from './worker/config.ts'
@@ -34,6 +35,10 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   /** `registry refdata import FILE.json`: creates or replaces reference data; an invalid file changes nothing. */
   async refdata(args) {
     process.exitCode = await refdataCommand(args)
+  },
+  /** `registry content migrate --to s3|postgres`: moves attachment content between the stores, verified. */
+  async content(args) {
+    process.exitCode = await contentCommand(args)
   },
   /** `registry worker`: EES delivery and scheduler. `registry worker requeue-dead`: dead letters back to pending. */
   async worker(args) {

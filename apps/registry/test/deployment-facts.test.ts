@@ -11,6 +11,7 @@ import {
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadMigrateConfig } from '../src/config/common.ts'
+import { loadContentCommandConfig } from '../src/content/cli.ts'
 import { loadConfig } from '../src/config.ts'
 import { startMetricsServer } from '../src/metrics/prometheus.ts'
 import { loadWorkerConfig } from '../src/worker/config.ts'
@@ -42,6 +43,7 @@ const LOADERS: Record<Command, (env: Record<string, string | undefined>) => unkn
   serve: loadConfig,
   worker: loadWorkerConfig,
   migrate: loadMigrateConfig,
+  content: loadContentCommandConfig,
 }
 
 describe('deployment facts', () => {

@@ -171,6 +171,8 @@ export async function startRegistry(options: {
   mode: OAuthMode
   logDir: string
   poolMax?: number
+  /** More environment, e.g. CONTENT_STORE and S3_* (src/object-store.ts). */
+  env?: Record<string, string>
 }): Promise<RegistryProcess> {
   const port = await freePort()
   const controlPort = await freePort()
@@ -194,6 +196,7 @@ export async function startRegistry(options: {
     PUBLICATION_MAX_FILE_BYTES: String(200 * 1024 * 1024),
     BENCH_CONTROL_PORT: String(controlPort),
     BENCH_REGISTRY_PACKAGE: join(repositoryRoot, 'apps/registry/package.json'),
+    ...options.env,
   }
   if (options.mode === 'introspection') {
     const client = await createClientCredentials(DP_CLIENT_ID)

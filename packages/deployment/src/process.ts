@@ -3,8 +3,8 @@
  * both import them from here, and the registry's tests check that the service really answers on them.
  */
 
-/** One image, three processes: `registry <command>`. */
-export const COMMANDS = { serve: 'serve', worker: 'worker', migrate: 'migrate' } as const
+/** One image, four processes: `registry <command>` (`content` is the operator's content-store migration). */
+export const COMMANDS = { serve: 'serve', worker: 'worker', migrate: 'migrate', content: 'content' } as const
 export type Command = keyof typeof COMMANDS
 
 /** Default ports (PORT and METRICS_PORT change them): the API or the worker's probes, and Prometheus. */

@@ -11,7 +11,8 @@ interface Variable {
   readonly secret?: true
 }
 
-const ALL = ['serve', 'worker', 'migrate'] as const
+const ALL = ['serve', 'worker', 'migrate', 'content'] as const
+const CONTENT_READERS = ['serve', 'worker', 'content'] as const
 const SERVE_AND_WORKER = ['serve', 'worker'] as const
 const SERVE = ['serve'] as const
 const WORKER = ['worker'] as const
@@ -61,7 +62,19 @@ export const VARIABLES = {
   PUBLICATION_MAX_FILE_BYTES: { processes: SERVE },
   PUBLICATION_MAX_REQUEST_BYTES: { processes: SERVE },
   PUBLICATION_MAX_ATTACHMENTS: { processes: SERVE },
+  // Where attachment content lives (apps/registry/src/content/config.ts); credentials come from the AWS chain.
+  CONTENT_STORE: { processes: CONTENT_READERS },
+  S3_BUCKET: { processes: CONTENT_READERS },
+  S3_PREFIX: { processes: CONTENT_READERS },
+  S3_ENDPOINT: { processes: CONTENT_READERS },
+  S3_REGION: { processes: CONTENT_READERS },
+  AWS_REGION: { processes: CONTENT_READERS },
+  S3_FORCE_PATH_STYLE: { processes: CONTENT_READERS },
+  S3_SSE: { processes: CONTENT_READERS },
+  S3_SSE_KMS_KEY_ID: { processes: CONTENT_READERS },
+  S3_TIMEOUT_MS: { processes: CONTENT_READERS },
   // The worker.
+  CONTENT_SWEEP_GRACE_SECONDS: { processes: WORKER },
   EES_URL: { processes: WORKER },
   EES_TIMEOUT_MS: { processes: WORKER },
   EES_SCOPE: { processes: WORKER },

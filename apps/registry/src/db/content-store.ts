@@ -3,6 +3,7 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
+import type { ContentRange } from '../content/range.ts'
 
 /** Content is stored in chunks of this size: small enough to stream, large enough to keep queries few. */
 export const CHUNK_BYTES = 256 * 1024
@@ -27,16 +28,32 @@ export async function writeContent(
   options: { maxBytes?: number; onTooLarge?: () => Error } = {},
 ): Promise<StoredContent> {
   const contentId = randomUUID()
+  await client.query('INSERT INTO contents (content_id, size_bytes, sha256) VALUES ($1, 0, $2)', [
+    contentId,
+    '',
+  ])
+  const { sizeBytes, sha256 } = await writeChunks(client, contentId, source, options)
+  await client.query('UPDATE contents SET size_bytes = $2, sha256 = $3 WHERE content_id = $1', [
+    contentId,
+    sizeBytes,
+    sha256,
+  ])
+  return { contentId, sizeBytes, sha256 }
+}
+
+/** The chunks of an existing contents row, from `source`; its size and SHA-256 (the row is the caller's). */
+export async function writeChunks(
+  client: pg.PoolClient,
+  contentId: string,
+  source: AsyncIterable<Buffer> | NodeJS.ReadableStream,
+  options: { maxBytes?: number; onTooLarge?: () => Error } = {},
+): Promise<{ sizeBytes: number; sha256: string }> {
   const hash = createHash('sha256')
   let size = 0
   let seq = 0
   let pending: Buffer[] = []
   let pendingBytes = 0
 
-  await client.query('INSERT INTO contents (content_id, size_bytes, sha256) VALUES ($1, 0, $2)', [
-    contentId,
-    '',
-  ])
   const flush = async (all: boolean) => {
     while (pendingBytes >= CHUNK_BYTES || (all && pendingBytes > 0)) {
       const joined = Buffer.concat(pending)
@@ -71,13 +88,7 @@ export async function writeContent(
       },
     }),
   )
-  const sha256 = hash.digest('base64url')
-  await client.query('UPDATE contents SET size_bytes = $2, sha256 = $3 WHERE content_id = $1', [
-    contentId,
-    size,
-    sha256,
-  ])
-  return { contentId, sizeBytes: size, sha256 }
+  return { sizeBytes: size, sha256: hash.digest('base64url') }
 }
 
 /**
@@ -91,28 +102,50 @@ export async function writeContent(
  * the statement timeout, as one COPY of the whole content with backpressure would. The price is memory: at most
  * about two batches (the buffer plus the batch in flight) per download.
  */
-export function readContent(pool: pg.Pool, contentId: string, sizeBytes?: number): Readable {
+export function readContent(
+  pool: pg.Pool,
+  contentId: string,
+  sizeBytes?: number,
+  range?: ContentRange,
+): Readable {
   if (!UUID.test(contentId)) throw new Error(`not a content id: ${contentId}`)
-  // Known size: the last chunk is known too, so no query is spent learning that there is nothing more.
-  const chunkCount = sizeBytes === undefined ? Number.POSITIVE_INFINITY : Math.ceil(sizeBytes / CHUNK_BYTES)
-  let next = 0
+  if (range && sizeBytes === undefined) throw new Error('a range read needs the content size')
+  // Known size: the last chunk is known too, so no query is spent learning that there is nothing more. A range
+  // reads only the chunks it overlaps, and drops the bytes of the first and last chunk outside it.
+  const chunkCount = range
+    ? Math.floor(range.end / CHUNK_BYTES) + 1
+    : sizeBytes === undefined
+      ? Number.POSITIVE_INFINITY
+      : Math.ceil(sizeBytes / CHUNK_BYTES)
+  let next = range ? Math.floor(range.start / CHUNK_BYTES) : 0
+  const skip = range ? range.start - next * CHUNK_BYTES : 0
+  const wanted = range ? range.end - range.start + 1 : sizeBytes
+  /** Bytes read from the chunks, and bytes passed on (the range's). */
+  let read = 0
   let bytes = 0
   let batch: Batch | undefined
   let ended = false
 
   const finish = () => {
     ended = true
-    if (sizeBytes !== undefined && bytes !== sizeBytes)
-      stream.destroy(new Error(`content ${contentId} has ${bytes} bytes, not ${sizeBytes}`))
+    if (wanted !== undefined && bytes !== wanted)
+      stream.destroy(new ContentSizeMismatch(`content ${contentId} has ${bytes} bytes, not ${wanted}`))
     else stream.push(null)
+  }
+  const take = (part: Buffer): Buffer => {
+    const from = read
+    read += part.length
+    if (!range) return part
+    return part.subarray(Math.max(0, skip - from), Math.max(0, skip + wanted! - from))
   }
   const fetchBatch = () => {
     if (next >= chunkCount) return finish()
     const count = Math.min(CHUNKS_PER_BATCH, chunkCount - next)
-    const current = copyChunks(pool, contentId, next, count, (part) => {
+    const current = copyChunks(pool, contentId, next, count, (chunkBytes) => {
+      const part = take(chunkBytes)
       bytes += part.length
       // A consumer may destroy the stream from within a push.
-      if (!stream.destroyed) stream.push(part)
+      if (!stream.destroyed && part.length > 0) stream.push(part)
     })
     batch = current
     current.done.then(
@@ -142,6 +175,9 @@ export function readContent(pool: pg.Pool, contentId: string, sizeBytes?: number
   })
   return stream
 }
+
+/** The chunks of a content do not add up to its recorded size. */
+export class ContentSizeMismatch extends Error {}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

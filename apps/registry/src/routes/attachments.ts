@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
-import { readContent } from '../db/content-store.ts'
+import { parseRange } from '../content/range.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import { getAttachment, getAttachments } from '../repositories/messages/read.ts'
 import { markRead } from '../repositories/messages/write.ts'
@@ -25,9 +25,10 @@ const digestDetails = (attachment: Attachment) => ({
 })
 
 /**
- * Attachments of a message and their content (§5.2). The content streams from PostgreSQL chunk by chunk; the
- * main attachment's content marks the message read (once), annexes do not. HEAD answers the same headers
- * without reading the content (and marks nothing).
+ * Attachments of a message and their content (§5.2). The content streams from its store (PostgreSQL chunks or
+ * the object store: src/content/store.ts), whole or one byte range (PDF viewers); the main attachment's content
+ * marks the message read (once), annexes do not. HEAD answers the same headers without reading the content (and
+ * marks nothing).
  */
 export default async function attachmentRoutes(instance: FastifyInstance) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
@@ -89,7 +90,9 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
         summary: 'The content of an attachment',
         description:
           "Streamed with the attachment's media type as Content-Type, its Content-Length and a " +
-          'Content-Disposition carrying its file name. Reading the main attachment marks the message read.',
+          'Content-Disposition carrying its file name. Reading the main attachment marks the message read. ' +
+          'One byte range may be asked for (`Range: bytes=…`, RFC 9110): 206 with Content-Range, or 416 when ' +
+          'the range starts past the end; a request for several ranges receives the whole content.',
         security: [{ bearer: [] }],
         params: AttachmentParams,
         response: {
@@ -97,7 +100,11 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
             description: 'The bytes of the attachment.',
             content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
           },
-          ...errorResponses(400, 401, 403, 404, 500),
+          206: {
+            description: 'The requested byte range of the attachment (Content-Range).',
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...errorResponses(400, 401, 403, 404, 416, 500, 503),
         },
       },
     },
@@ -107,14 +114,35 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
       const found = await getAttachment(pool, scope, messageId, attachmentId)
       if (!found) throw new RegistryError('NOT_FOUND', 'No such attachment.')
       request.auditDetails = { messageId, attachmentId, contentId: found.contentId }
+      const size = found.sizeBytes
+      const wanted = parseRange(request.headers.range, size)
+      reply.header('accept-ranges', 'bytes')
+      if (wanted.kind === 'unsatisfiable') {
+        throw new RegistryError(
+          'RANGE_NOT_SATISFIABLE',
+          `The range "${request.headers.range}" starts past the end of the ${size} bytes of the attachment.`,
+          { headers: { 'content-range': `bytes */${size}` } },
+        )
+      }
+      const range = wanted.kind === 'partial' ? wanted.range : undefined
+      // Opened before any header and before the message is marked read: an unreachable store is a clean 503.
+      const content =
+        request.method === 'HEAD' ? undefined : await app.contentStore.open(found.contentId, size, range)
+      if (content && found.attachment.isMainContent && !found.messageRead) {
+        try {
+          await markRead(pool, scope, messageId)
+        } catch (error) {
+          content.destroy()
+          throw error
+        }
+      }
       reply
         .type(found.attachment.mediaType)
-        .header('content-length', String(found.sizeBytes))
+        .header('content-length', String(range ? range.end - range.start + 1 : size))
         .header('content-disposition', contentDisposition(found.attachment.fileName))
+      if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`)
       // HEAD: Fastify drops a stream's body but keeps our Content-Length (an empty payload would reset it to 0).
-      if (request.method === 'HEAD') return reply.send(Readable.from([]))
-      if (found.attachment.isMainContent && !found.messageRead) await markRead(pool, scope, messageId)
-      return reply.send(readContent(pool, found.contentId, found.sizeBytes))
+      return reply.send(content ?? Readable.from([]))
     },
   )
 }

@@ -1,3 +1,4 @@
+import { type ContentStoreConfig, readContentStoreConfig } from '../content/config.ts'
 import {
   type ClientConfig,
   type ProcessConfig,
@@ -28,6 +29,10 @@ export interface WorkerConfig extends ProcessConfig {
   schedulerIntervalMs: number
   /** Delivered and cancelled events of expired messages are deleted this many days after they finished. */
   retentionDays: number
+  /** With S3_BUCKET set, the scheduler sweeps objects no contents row names (src/content/sweeper.ts). */
+  contentStore: ContentStoreConfig
+  /** Age of a claim before the sweeper settles it: longer than any publication (HTTP_REQUEST_TIMEOUT_MS). */
+  contentSweepGraceSeconds: number
 }
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
@@ -64,6 +69,8 @@ function readWorkerConfig(read: Reader): WorkerConfig {
     pollIntervalMs: read.integer('WORKER_POLL_INTERVAL_MS', 1_000, 10, 600_000),
     schedulerIntervalMs: read.integer('WORKER_SCHEDULER_INTERVAL_MS', 60_000, 100, 86_400_000),
     retentionDays: read.integer('OUTBOX_RETENTION_DAYS', 90, 1, 36_500),
+    contentStore: readContentStoreConfig(read),
+    contentSweepGraceSeconds: read.integer('CONTENT_SWEEP_GRACE_SECONDS', 86_400, 3_600, 30 * 86_400),
   } satisfies WorkerConfig
   if (config.delivery.leaseMs < 2 * timeoutMs) {
     read.problems.push(`OUTBOX_LEASE_MS must be at least twice EES_TIMEOUT_MS (${2 * timeoutMs})`)

@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import type pg from 'pg'
 import pino, { type Logger } from 'pino'
+import { ObjectStore } from '../content/object-store.ts'
+import { sweepContentObjects } from '../content/sweeper.ts'
 import { migrationsAreCurrent } from '../db/migrate.ts'
 import { createPool, ping } from '../db/pool.ts'
 import { createFederationClient } from '../federation/client.ts'
@@ -20,6 +22,8 @@ export interface OutboxWorkerOptions {
   schedulerIntervalMs: number
   /** Delivered and cancelled events of expired messages are deleted this many days after they finished. */
   retentionDays: number
+  /** Age of an object claim before the sweeper settles it (src/content/sweeper.ts). */
+  contentSweepGraceSeconds?: number
 }
 
 export interface OutboxWorkerDeps {
@@ -32,6 +36,8 @@ export interface OutboxWorkerDeps {
   hooks?: DeliveryHooks
   /** false: deliver only (tests that drive the scheduler themselves). */
   scheduler?: boolean
+  /** The bucket (S3_BUCKET set): the scheduler sweeps its unclaimed, unnamed objects. */
+  objects?: ObjectStore
 }
 
 export interface OutboxWorker {
@@ -93,6 +99,11 @@ export function startOutboxWorker(options: OutboxWorkerOptions, deps: OutboxWork
           if (run.reminders + run.alerts > 0) log.info(run, 'scheduled events queued')
           const purged = await purgeOutbox(deps.pool, now, options.retentionDays)
           if (purged > 0) log.info({ purged }, 'finished events of expired messages deleted')
+          if (deps.objects) {
+            const grace = options.contentSweepGraceSeconds ?? 86_400
+            const swept = await sweepContentObjects(deps.pool, deps.objects, now, grace)
+            if (swept.settled + swept.busy > 0) log.info(swept, 'content object claims settled')
+          }
         }
       } catch (error) {
         metrics.loopErrors.inc({ loop: 'scheduler' })
@@ -145,7 +156,8 @@ export async function runWorker(config: WorkerConfig): Promise<void> {
       }
     },
   })
-  const worker = startOutboxWorker(config, { pool, ees, log, metrics })
+  const objects = config.contentStore.s3 ? new ObjectStore(config.contentStore.s3) : undefined
+  const worker = startOutboxWorker(config, { pool, ees, log, metrics, objects })
   log.info(
     {
       ees: config.ees.url,
@@ -160,6 +172,7 @@ export async function runWorker(config: WorkerConfig): Promise<void> {
     else log.info({ signal }, 'shutting down')
     // Batches still in flight after the grace period are not lost: their lease runs out and another worker takes them.
     await worker.stop()
+    objects?.close()
     await Promise.all([metricsServer.close(), healthServer.close()])
     await pool.end()
   })

@@ -73,6 +73,7 @@ export async function startTestRegistry(
     PARTITION_SERVICE_URL: partitions.url,
     RATE_LIMIT_PER_IP: '1000000',
     RATE_LIMIT_PER_CLIENT: '1000000',
+    ...contentStoreTestEnv(database.name),
     ...env,
     ...(await options.envFromIssuer?.(issuer)),
   })
@@ -98,5 +99,30 @@ export async function startTestRegistry(
       await partitions.close()
       await database.drop()
     },
+  }
+}
+
+/**
+ * CONTENT_STORE for this run: the `s3` project of vitest.config.ts sets TEST_CONTENT_STORE=s3 and the files it
+ * runs store attachments in the run's S3 emulator (test/global-setup.ts), under a prefix per database.
+ */
+export function contentStoreTestEnv(databaseName: string): Record<string, string> {
+  if (process.env.TEST_CONTENT_STORE !== 's3') return {}
+  return objectStoreTestEnv(databaseName, 's3')
+}
+
+/** The S3_* variables of the run's emulator, with `prefix` apart from every other database's objects. */
+export function objectStoreTestEnv(prefix: string, store: 'postgres' | 's3'): Record<string, string> {
+  const { TEST_S3_ENDPOINT, TEST_S3_BUCKET } = process.env
+  if (!TEST_S3_ENDPOINT || !TEST_S3_BUCKET)
+    throw new Error('no S3 emulator: test/global-setup.ts did not run')
+  return {
+    CONTENT_STORE: store,
+    S3_ENDPOINT: TEST_S3_ENDPOINT,
+    S3_BUCKET: TEST_S3_BUCKET,
+    S3_PREFIX: `${prefix}/`,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_REGION: 'us-east-1',
+    S3_TIMEOUT_MS: '3000',
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { CONTRACT, type EboxIdentity, fillTranslations, formatDateTime, RegistryError } from '@ebox/contract'
 import type pg from 'pg'
 import type { PublicationConfig } from '../../config.ts'
-import { writeContent } from '../../db/content-store.ts'
+import type { ContentStore } from '../../content/store.ts'
 import { inTransaction, type Pool } from '../../db/pool.ts'
 import type { PartitionService } from '../../federation/partition-service.ts'
 import { cachedRoutingRules } from '../../federation/partition-service-client.ts'
@@ -40,6 +40,8 @@ export interface PublicationServiceOptions {
    * configured: messages go to GENERAL.
    */
   routingRulesSource: Pick<PartitionService, 'routingRules'> | undefined
+  /** Where attachment bytes go (PostgreSQL chunks or the object store). */
+  contentStore: ContentStore
 }
 
 /** One publication request, as plain values. */
@@ -118,7 +120,7 @@ async function receiveAndPublish(
     if (checked) assertDeclared(checked, part.fieldname)
     const fileName = fileNameOf(part.fieldname, part.filename)
     const mediaType = mediaTypeOf(part.fieldname, part.mimetype)
-    const stored = await writeContent(client, counted(part.file, countBytes), {
+    const stored = await context.contentStore.write(client, counted(part.file, countBytes), {
       maxBytes: limits.maxFileBytes,
       onTooLarge: () =>
         new RegistryError(

@@ -1,0 +1,100 @@
+import type { Readable } from 'node:stream'
+import { RegistryError } from '@ebox/contract'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type pg from 'pg'
+import { readContent, type StoredContent, writeContent } from '../db/content-store.ts'
+import { createPool } from '../db/pool.ts'
+import type { ContentStoreConfig, ContentStoreKind } from './config.ts'
+import { ObjectStore, type UploadLimits } from './object-store.ts'
+import type { ContentRange } from './range.ts'
+import { writeObjectContent } from './s3-store.ts'
+
+export type { StoredContent } from '../db/content-store.ts'
+
+/**
+ * Attachment content, wherever its bytes are. New content goes where CONTENT_STORE says; a content is read from
+ * where its contents row says (`store`), so both kinds are served during and after `registry content migrate`.
+ */
+export interface ContentStore {
+  /** Where `write` puts new content. */
+  readonly kind: ContentStoreKind
+  /** The bucket, when S3_BUCKET is set (the sweeper and the migration need it). */
+  readonly objects: ObjectStore | undefined
+  /**
+   * Stores `source` as a new content whose contents row is written in the caller's transaction and commits with
+   * it; the bytes are durable before the row is written. Streams: a whole file is never in memory.
+   */
+  write(
+    client: pg.PoolClient,
+    source: AsyncIterable<Buffer> | NodeJS.ReadableStream,
+    limits?: UploadLimits,
+  ): Promise<StoredContent>
+  /**
+   * The bytes of a content (or one range of them), as a stream paced by its consumer. Rejects before any byte
+   * when the store holding them cannot be reached (RegistryError 503 with Retry-After).
+   */
+  open(contentId: string, sizeBytes: number, range?: ContentRange): Promise<Readable>
+  close(): Promise<void>
+}
+
+/**
+ * The store CONTENT_STORE names. With the object store, claims (content_object_claims) are written on a pool of
+ * their own: they must commit before an upload, outside the publication's transaction, and a publication that
+ * holds a connection of `pool` must never wait for a second one of it.
+ */
+export function createContentStore(
+  config: ContentStoreConfig,
+  pool: pg.Pool,
+  databaseUrl: string,
+): ContentStore {
+  const objects = config.s3 ? new ObjectStore(config.s3) : undefined
+  const claims = objects
+    ? createPool({ connectionString: databaseUrl, max: 4, statementTimeoutMs: 10_000 })
+    : undefined
+  return {
+    kind: config.kind,
+    objects,
+    write(client, source, limits = {}) {
+      if (config.kind === 's3' && objects && claims)
+        return writeObjectContent(client, claims, objects, source, limits)
+      return writeContent(client, source, limits)
+    },
+    async open(contentId, sizeBytes, range) {
+      const { rows } = await pool.query<{ store: ContentStoreKind; sha256: string }>(
+        'SELECT store, sha256 FROM contents WHERE content_id = $1',
+        [contentId],
+      )
+      const row = rows[0]
+      if (!row) throw new Error(`content ${contentId} does not exist`)
+      if (row.store === 'postgres') return readContent(pool, contentId, sizeBytes, range)
+      if (!objects) {
+        throw new RegistryError(
+          'SERVICE_UNAVAILABLE',
+          'The attachment is in the object store, which this instance is not configured for (S3_BUCKET).',
+        )
+      }
+      return objects.get(objects.digestKey(row.sha256), sizeBytes, range)
+    },
+    async close() {
+      objects?.close()
+      await claims?.end()
+    },
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Where attachment content is written and read (src/content/store.ts). */
+    contentStore: ContentStore
+  }
+}
+
+/** Makes the content store available to routes (app.contentStore) and closes it with the app. */
+export const contentStorePlugin = fp(
+  async function contentStorePlugin(app: FastifyInstance, options: { contentStore: ContentStore }) {
+    app.decorate('contentStore', options.contentStore)
+    app.addHook('onClose', () => options.contentStore.close())
+  },
+  { name: 'content-store' },
+)
