@@ -30,7 +30,9 @@ export function readWorkload(nameOrPath: string): Workload {
   return workload
 }
 
-export function readPlatform(file = join(capacityDir, 'platform.yaml')): Platform {
+/** A platform by name (`capacity/platforms/<name>.yaml`) or by file path. */
+export function readPlatform(nameOrPath: string): Platform {
+  const file = nameOrPath.endsWith('.yaml') ? nameOrPath : join(capacityDir, 'platforms', `${nameOrPath}.yaml`)
   return validated(Platform, parse(readFileSync(file, 'utf8')), file)
 }
 

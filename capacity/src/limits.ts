@@ -14,11 +14,12 @@ export interface Limit {
 
 export const limits: Limit[] = [
   {
-    resource: 'API pods',
-    required: (s) => s.api.podsAtPeak,
-    limit: (p) => p.api.maxReplicas,
-    unit: 'pods',
-    reason: 'HPA maximum (platform api.maxReplicas)',
+    resource: 'API CPU',
+    required: (s) => s.api.coresAtPeak,
+    limit: (p) =>
+      p.api.maxReplicas * Math.min(p.api.cpuRequestCores, p.api.cpuPerProcessCores) * p.api.targetUtilisation,
+    unit: 'cores',
+    reason: 'HPA maximum × CPU per pod at the target (one Node process uses one core at most)',
   },
   {
     resource: 'PostgreSQL connections',
@@ -28,11 +29,11 @@ export const limits: Limit[] = [
     reason: 'connection budget: pods × (pool + LISTEN) + workers × pool + reserved ≤ max_connections',
   },
   {
-    resource: 'PostgreSQL vCPU',
-    required: (s) => s.postgres.vcpu,
-    limit: (p) => p.postgres.maxVcpu,
-    unit: 'vCPU',
-    reason: 'PostgreSQL cores: every write and read runs on the one primary',
+    resource: 'PostgreSQL CPU',
+    required: (s) => s.postgres.coresAtPeak,
+    limit: (p) => p.postgres.maxVcpu * p.postgres.targetUtilisation,
+    unit: 'cores',
+    reason: 'PostgreSQL cores: every write and read runs on the one primary, at its target utilisation',
   },
   {
     resource: 'Audit appends',

@@ -1,5 +1,5 @@
 /**
- * `pnpm capacity [--workload quickstart|medium|national|<file>.yaml] [--platform <file>.yaml]`
+ * `pnpm capacity [--workload quickstart|medium|national|<file>.yaml] [--platform kubernetes|single-host|<file>.yaml]`
  *
  * Prints the sizing table of a workload (every shipped workload without --workload) from the newest committed
  * benchmark summaries in bench/summaries/.
@@ -15,10 +15,13 @@ try {
   })
   const { cpuRun, storageRun } = latestRuns(readSummaries())
   const costs = unitCosts(cpuRun, storageRun)
-  const platform = readPlatform(values.platform)
   const names = values.workload ? [values.workload] : workloadNames()
   console.log(costs.sources.map((line) => `Unit costs — ${line}`).join('\n'))
-  for (const name of names) console.log(`\n${report(readWorkload(name), costs, platform)}`)
+  for (const name of names) {
+    const workload = readWorkload(name)
+    const platform = readPlatform(values.platform ?? workload.platform)
+    console.log(`\n${report(workload, costs, platform)}`)
+  }
 } catch (error) {
   console.error(error instanceof Error ? error.message : error)
   process.exit(1)

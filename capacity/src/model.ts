@@ -25,8 +25,8 @@ export interface Sizing {
     podsAtPeak: number
     podsAtMean: number
     cpuRequestCores: number
-    memoryRequestMb: number
-    memoryLimitMb: number
+    memoryRequestMiB: number
+    memoryLimitMiB: number
     /** Connections one pod keeps busy at peak (Little's law: rate × time a request holds one). */
     connectionsBusyPerPod: number
   }
@@ -175,8 +175,8 @@ export function size(w: Workload, u: UnitCosts, p: Platform): Sizing {
       podsAtPeak,
       podsAtMean: podsFor(apiCoresAtMean),
       cpuRequestCores: p.api.cpuRequestCores,
-      memoryRequestMb: ceilTo(u.peakRssMb, 16),
-      memoryLimitMb: ceilTo(u.peakRssMb + p.api.memoryHeadroomMb, 16),
+      memoryRequestMiB: ceilTo(u.peakRssMiB, 16),
+      memoryLimitMiB: ceilTo(u.peakRssMiB + p.api.memoryHeadroomMiB, 16),
       connectionsBusyPerPod: busyConnections / podsAtPeak,
     },
     workers: { pods: workerPods, eventsPerSecondPerPod },

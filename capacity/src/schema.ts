@@ -16,8 +16,9 @@ export const ModeFigures = Type.Object(
     errors: Type.Integer({ minimum: 0 }),
     serviceCpuMsPerRequest: NonNegative,
     postgresCpuMsPerRequest: NonNegative,
-    peakRssMb: NonNegative,
-    rssGrowthMb: NonNegative,
+    /** Resident set of the service process, MiB (1024² bytes; BENCHMARKS.md writes "MB"). */
+    peakRssMiB: NonNegative,
+    rssGrowthMiB: NonNegative,
     /** WAL the whole PostgreSQL cluster wrote during the measurement, per request answered. */
     walBytesPerRequest: Type.Optional(NonNegative),
   },
@@ -127,6 +128,8 @@ export const Workload = Type.Object(
       strict,
     ),
     retentionYears: Type.Number({ minimum: 0 }),
+    /** The platform file it runs on: `capacity/platforms/<platform>.yaml`. */
+    platform: Type.String({ pattern: '^[a-z0-9-]+$' }),
     /** Where attachment bytes live: PostgreSQL (today's default) or object storage. */
     contentStore: Type.Union([Type.Literal('postgres'), Type.Literal('object-storage')]),
   },
@@ -135,7 +138,7 @@ export const Workload = Type.Object(
 export type Workload = Static<typeof Workload>
 
 /**
- * `capacity/platform.yaml`: what the model assumes about where the service runs (not measured here): pod shape,
+ * `capacity/platforms/<name>.yaml`: what the model assumes about where the service runs (not measured here): pod shape,
  * PostgreSQL server, network, object store. Each value says where it comes from in the file.
  */
 export const Platform = Type.Object(
@@ -152,7 +155,7 @@ export const Platform = Type.Object(
         /** Connections a pod holds outside its pool (the LISTEN connection of the reference-data cache). */
         extraConnections: Type.Integer({ minimum: 0 }),
         /** Memory beyond the measured peak RSS: large downloads in flight, V8 headroom. */
-        memoryHeadroomMb: NonNegative,
+        memoryHeadroomMiB: NonNegative,
         egressBytesPerSecond: Positive,
       },
       strict,

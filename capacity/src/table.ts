@@ -34,7 +34,7 @@ function sizingRows(s: Sizing, w: Workload): [string, string, string][] {
     ],
     [
       'API pods (CPU request, memory request / limit)',
-      `${s.api.podsAtPeak} at peak, ${s.api.podsAtMean} at the mean (${number(s.api.cpuRequestCores * 1000)}m, ${s.api.memoryRequestMb} / ${s.api.memoryLimitMb} MB)`,
+      `${s.api.podsAtPeak} at peak, ${s.api.podsAtMean} at the mean (${number(s.api.cpuRequestCores * 1000)}m, ${s.api.memoryRequestMiB}Mi / ${s.api.memoryLimitMiB}Mi)`,
       `service CPU ${number(s.api.coresAtPeak)} cores at peak ÷ (request × target utilisation)`,
     ],
     [

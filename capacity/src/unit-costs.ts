@@ -31,8 +31,8 @@ export interface UnitCosts {
   search: Cost
   download: SizedCost
   publication: SizedCost
-  /** Largest peak RSS of the service over every scenario and mode, MB. */
-  peakRssMb: number
+  /** Largest peak RSS of the service over every scenario and mode, MiB. */
+  peakRssMiB: number
   /** Highest rate of audited requests one process sustained (each appends an audit record under the chain head). */
   auditedRatePerSecondMeasured: number
   /** WAL per publication (with its attachment bytes, stored in PostgreSQL in the run) and per audited read. */
@@ -166,7 +166,7 @@ export function unitCosts(cpuRun: BenchSummary, storageRun: BenchSummary): UnitC
     search: costOf(cpuRun, scenariosOf.search),
     download,
     publication,
-    peakRssMb: Math.max(...cpuRun.scenarios.flatMap((s) => s.modes.map((m) => m.peakRssMb))),
+    peakRssMiB: Math.max(...cpuRun.scenarios.flatMap((s) => s.modes.map((m) => m.peakRssMiB))),
     auditedRatePerSecondMeasured: Math.max(
       ...audited.flatMap((s) => s.modes.map((m) => m.requestsPerSecond)),
     ),

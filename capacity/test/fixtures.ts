@@ -17,7 +17,7 @@ export const costs: UnitCosts = {
     serviceMsPerByte: 1e-6,
     postgresMsPerByte: 2e-6,
   },
-  peakRssMb: 250,
+  peakRssMiB: 250,
   auditedRatePerSecondMeasured: 2000,
   walBytesPerPublication: 1_100_000,
   publicationBytesMeasured: 1_000_000,
@@ -38,7 +38,7 @@ export const platform: Platform = {
     maxReplicas: 10,
     dbPoolMax: 10,
     extraConnections: 1,
-    memoryHeadroomMb: 64,
+    memoryHeadroomMiB: 64,
     egressBytesPerSecond: 100_000_000,
   },
   worker: {
@@ -84,6 +84,7 @@ export const workload: Workload = {
     federationCallReplicas: 1,
   },
   retentionYears: 2,
+  platform: 'test',
   contentStore: 'object-storage',
 }
 
@@ -102,8 +103,8 @@ export function scenario(id: string, serviceMs: number, postgresMs: number, extr
       // The second mode costs a little more: unit costs take the larger.
       serviceCpuMsPerRequest: serviceMs + i * 0.1,
       postgresCpuMsPerRequest: postgresMs + i * 0.1,
-      peakRssMb: 200 + i * 10,
-      rssGrowthMb: 5,
+      peakRssMiB: 200 + i * 10,
+      rssGrowthMiB: 5,
       walBytesPerRequest: 1000 * (i + 1),
     })),
     ...extra,

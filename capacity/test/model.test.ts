@@ -35,8 +35,8 @@ describe('size', () => {
     // (2×2 + 2×1 + 6×0.1 + 2×(3 + 1) + 2×2 + 2×(10 + 1)) ms/s = 40.6 ms/s; one pod gives 0.5 × 0.5 core.
     expect(s.api.coresAtPeak).toBeCloseTo(0.0406, 6)
     expect(s.api.podsAtPeak).toBe(2) // the minimum: one pod would do
-    expect(s.api.memoryRequestMb).toBe(256) // 250 MB peak RSS, rounded up to 16 MB
-    expect(s.api.memoryLimitMb).toBe(320) // + 64 MB headroom
+    expect(s.api.memoryRequestMiB).toBe(256) // 250 MB peak RSS, rounded up to 16 MB
+    expect(s.api.memoryLimitMiB).toBe(320) // + 64 MB headroom
     expect(size(scaled(workload, 100), costs, platform).api.podsAtPeak).toBe(17) // 4.06 cores ÷ 0.25
   })
 
@@ -85,9 +85,11 @@ describe('headrooms', () => {
   it('gives each resource its headroom and the first growth factor that passes its limit', () => {
     expect(row('PostgreSQL connections')).toMatchObject({ required: 30, limit: 100, firstHitAt: 100 })
     expect(row('PostgreSQL connections').headroom).toBeCloseTo(100 / 30, 6)
-    expect(row('API pods')).toMatchObject({ required: 2, limit: 10, headroom: 5, firstHitAt: 100 })
-    // 13 vCPU at ×100 (6.3 cores ÷ 0.5) on an 8-vCPU primary
-    expect(row('PostgreSQL vCPU')).toMatchObject({ required: 1, limit: 8, firstHitAt: 100 })
+    // 4.06 cores at ×100 over 10 pods × 0.25 core
+    expect(row('API CPU')).toMatchObject({ limit: 2.5, firstHitAt: 100 })
+    expect(row('API CPU').required).toBeCloseTo(0.0406, 6)
+    // 6.3 cores at ×100 over 8 vCPU × 0.5
+    expect(row('PostgreSQL CPU')).toMatchObject({ limit: 4, firstHitAt: 100 })
     expect(row('Audit appends')).toMatchObject({ required: 10, limit: 2000, firstHitAt: undefined })
   })
 
