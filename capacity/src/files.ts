@@ -21,7 +21,9 @@ export function validated<T extends TSchema>(schema: T, value: unknown, file: st
 }
 
 export function readWorkload(nameOrPath: string): Workload {
-  const file = nameOrPath.endsWith('.yaml') ? nameOrPath : join(capacityDir, 'workloads', `${nameOrPath}.yaml`)
+  const file = nameOrPath.endsWith('.yaml')
+    ? nameOrPath
+    : join(capacityDir, 'workloads', `${nameOrPath}.yaml`)
   const workload = validated(Workload, parse(readFileSync(file, 'utf8')), file)
   const shares = workload.publication.attachmentSizes.reduce((sum, b) => sum + b.share, 0)
   if (Math.abs(shares - 1) > 1e-6) {
@@ -32,7 +34,9 @@ export function readWorkload(nameOrPath: string): Workload {
 
 /** A platform by name (`capacity/platforms/<name>.yaml`) or by file path. */
 export function readPlatform(nameOrPath: string): Platform {
-  const file = nameOrPath.endsWith('.yaml') ? nameOrPath : join(capacityDir, 'platforms', `${nameOrPath}.yaml`)
+  const file = nameOrPath.endsWith('.yaml')
+    ? nameOrPath
+    : join(capacityDir, 'platforms', `${nameOrPath}.yaml`)
   return validated(Platform, parse(readFileSync(file, 'utf8')), file)
 }
 

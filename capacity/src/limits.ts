@@ -60,7 +60,8 @@ export const limits: Limit[] = [
   {
     resource: 'EES delivery',
     required: (s) => s.ees.eventsPerSecond,
-    limit: (p) => p.worker.maxReplicas * ((p.worker.concurrency * p.worker.batchSize * 1000) / p.worker.eesRoundTripMs),
+    limit: (p) =>
+      p.worker.maxReplicas * ((p.worker.concurrency * p.worker.batchSize * 1000) / p.worker.eesRoundTripMs),
     unit: 'events/s',
     reason: 'worker loops × batch ÷ EES round trip, at the worker maximum',
   },
@@ -107,8 +108,7 @@ export function headrooms(w: Workload, u: UnitCosts, p: Platform): Headroom[] {
       required,
       limit,
       headroom: required > 0 ? limit / required : Number.POSITIVE_INFINITY,
-      firstHitAt:
-        required > limit ? 1 : grown.find(([, sizing]) => l.required(sizing) > limit)?.[0],
+      firstHitAt: required > limit ? 1 : grown.find(([, sizing]) => l.required(sizing) > limit)?.[0],
       reason: l.reason,
     }
   })

@@ -144,7 +144,10 @@ export function size(w: Workload, u: UnitCosts, p: Platform): Sizing {
 
   // Workers: each delivery loop posts a batch per EES round trip.
   const eventsPerSecondPerPod = (p.worker.concurrency * p.worker.batchSize * 1000) / p.worker.eesRoundTripMs
-  const workerPods = Math.max(p.worker.minReplicas, Math.ceil(peak.publications / eventsPerSecondPerPod - 1e-9))
+  const workerPods = Math.max(
+    p.worker.minReplicas,
+    Math.ceil(peak.publications / eventsPerSecondPerPod - 1e-9),
+  )
 
   // PostgreSQL: CPU of the backends at peak, over the utilisation it may run at.
   const postgresCoresAtPeak = cores(atPeak, 'postgresMs')
@@ -200,7 +203,11 @@ export function size(w: Workload, u: UnitCosts, p: Platform): Sizing {
     },
     objectStorage: inPostgres
       ? { bytes: 0, putsPerSecond: 0, getsPerSecond: 0 }
-      : { bytes: contents * w.retentionYears, putsPerSecond: peak.attachments, getsPerSecond: peak.downloads },
+      : {
+          bytes: contents * w.retentionYears,
+          putsPerSecond: peak.attachments,
+          getsPerSecond: peak.downloads,
+        },
     network: { egressBytesPerSecond: peak.downloads * bytes },
     ees: { eventsPerSecond: peak.publications },
     audit: { recordsPerSecond: auditedRate(peak) },

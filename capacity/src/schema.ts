@@ -183,10 +183,7 @@ export const Platform = Type.Object(
       },
       strict,
     ),
-    objectStorage: Type.Object(
-      { maxPutsPerSecond: Positive, maxGetsPerSecond: Positive },
-      strict,
-    ),
+    objectStorage: Type.Object({ maxPutsPerSecond: Positive, maxGetsPerSecond: Positive }, strict),
   },
   strict,
 )

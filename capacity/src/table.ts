@@ -77,7 +77,9 @@ function sizingRows(s: Sizing, w: Workload): [string, string, string][] {
 }
 
 function limitValue(row: Headroom): string {
-  return row.unit === 'B/s' ? `${bytes(row.required)}/s of ${bytes(row.limit)}/s` : `${number(row.required)} of ${number(row.limit)} ${row.unit}`
+  return row.unit === 'B/s'
+    ? `${bytes(row.required)}/s of ${bytes(row.limit)}/s`
+    : `${number(row.required)} of ${number(row.limit)} ${row.unit}`
 }
 
 function headroomRows(rows: Headroom[]): string[] {

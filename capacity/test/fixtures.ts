@@ -88,7 +88,12 @@ export const workload: Workload = {
   contentStore: 'object-storage',
 }
 
-export function scenario(id: string, serviceMs: number, postgresMs: number, extra: Partial<ScenarioFigures> = {}) {
+export function scenario(
+  id: string,
+  serviceMs: number,
+  postgresMs: number,
+  extra: Partial<ScenarioFigures> = {},
+) {
   return {
     id,
     title: id,

@@ -16,7 +16,12 @@ describe('rates', () => {
       searches: 2,
     })
     const replicated = { ...workload, portal: { ...workload.portal, federationCallReplicas: 3 } }
-    expect(ratesOf(replicated, false)).toMatchObject({ publications: 1, lists: 3, referenceData: 9, searches: 3 })
+    expect(ratesOf(replicated, false)).toMatchObject({
+      publications: 1,
+      lists: 3,
+      referenceData: 9,
+      searches: 3,
+    })
   })
 
   it('weights attachment sizes by their share', () => {
@@ -99,7 +104,9 @@ describe('headrooms', () => {
 
   it('says a limit is already passed', () => {
     const tight = { ...platform, postgres: { ...platform.postgres, maxConnections: 20 } }
-    const connections = headrooms(workload, costs, tight).find((r) => r.resource === 'PostgreSQL connections')!
+    const connections = headrooms(workload, costs, tight).find(
+      (r) => r.resource === 'PostgreSQL connections',
+    )!
     expect(connections.firstHitAt).toBe(1)
     expect(connections.headroom).toBeLessThan(1)
   })

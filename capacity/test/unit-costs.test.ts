@@ -60,7 +60,11 @@ describe('latest runs', () => {
   it('takes CPU from the newest full run and sizes from the newest run that measured them', () => {
     const oldFull = summary([], { startedAt: '2026-01-01T00:00:00.000Z' })
     const newFull = summary([], { startedAt: '2026-03-01T00:00:00.000Z' })
-    const partialWithStorage = summary([], { startedAt: '2026-02-01T00:00:00.000Z', scope: 'partial', storage })
+    const partialWithStorage = summary([], {
+      startedAt: '2026-02-01T00:00:00.000Z',
+      scope: 'partial',
+      storage,
+    })
     const newestPartial = summary([], { startedAt: '2026-04-01T00:00:00.000Z', scope: 'partial' })
     const runs = [newestPartial, newFull, partialWithStorage, oldFull]
     expect(latestRuns(runs)).toEqual({ cpuRun: newFull, storageRun: partialWithStorage })
