@@ -13,8 +13,8 @@ import { openBenchDatabase, repositoryRoot, withClient } from './database.ts'
 import { type DatasetSpec, FULL_SPEC, generateDataset, SMOKE_SPEC } from './generate.ts'
 import { describeMachine, markdownReport } from './report.ts'
 import { runBenchmarks } from './run.ts'
-import { summarise } from './summary.ts'
 import type { OAuthMode } from './service/registry-process.ts'
+import { summarise } from './summary.ts'
 
 const { values } = parseArgs({
   options: {
@@ -92,7 +92,11 @@ async function main() {
     // The figures the capacity model reads, in a committed folder (a smoke run measures nothing worth keeping).
     if (!values.smoke) {
       const full =
-        !values.only && !values.messages && !values.big && !values.eboxes && values.modes === 'jwt,introspection'
+        !values.only &&
+        !values.messages &&
+        !values.big &&
+        !values.eboxes &&
+        values.modes === 'jwt,introspection'
       const summary = summarise(report, command, full ? 'full' : 'partial')
       const summariesDir = join(repositoryRoot, 'bench', 'summaries')
       mkdirSync(summariesDir, { recursive: true })

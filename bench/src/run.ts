@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { TableStorage } from '@ebox/capacity'
 import { startTokenIssuer } from '@ebox/token-issuer'
 import pg from 'pg'
 import { runDatabaseCeiling } from './ceilings/database.ts'
 import type { CapturedResponse } from './ceilings/framework-routes.ts'
 import { startFileCeiling, startFrameworkCeiling } from './ceilings/start.ts'
 import { backendCpuSpent, backendCpuTimes, cpuTimeOf } from './cpu.ts'
-import type { TableStorage } from '@ebox/capacity'
 import { type Dataset, downloadContent } from './generate.ts'
 import {
   type LoadOptions,
@@ -17,7 +17,6 @@ import {
   runPacedLoad,
 } from './load.ts'
 import { buildScenarios, referenceSchemaOf, type Scenario } from './scenarios.ts'
-import { measureStorage, walPosition } from './storage.ts'
 import type { CapturedStatement } from './service/captured.ts'
 import {
   AUDIENCE,
@@ -28,6 +27,7 @@ import {
   resetPeak,
   startRegistry,
 } from './service/registry-process.ts'
+import { measureStorage, walPosition } from './storage.ts'
 
 export interface RunOptions {
   databaseUrl: string
