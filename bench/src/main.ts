@@ -100,7 +100,7 @@ async function main() {
       const summary = summarise(report, command, full ? 'full' : 'partial')
       const summariesDir = join(repositoryRoot, 'bench', 'summaries')
       mkdirSync(summariesDir, { recursive: true })
-      writeFileSync(join(summariesDir, `${stamp}.json`), `${JSON.stringify(summary, null, 1)}\n`)
+      writeFileSync(join(summariesDir, `${stamp}.json`), `${JSON.stringify(summary, null, 2)}\n`)
       console.log(`written: bench/summaries/${stamp}.json (commit it: pnpm capacity reads the newest)`)
     }
   } finally {

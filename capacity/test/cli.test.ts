@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -9,8 +9,11 @@ import {
   readPlatform,
   readSummaries,
   readWorkload,
+  repositoryRoot,
   workloadNames,
 } from '../src/files.ts'
+import { report } from '../src/table.ts'
+import { unitCosts } from '../src/unit-costs.ts'
 
 function capacity(...args: string[]) {
   return spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/main.ts', ...args], {
@@ -24,6 +27,18 @@ describe('committed files', () => {
     expect(() => latestRuns(readSummaries())).not.toThrow()
     expect(workloadNames()).toEqual(['medium', 'national', 'quickstart'])
     for (const name of workloadNames()) expect(() => readPlatform(readWorkload(name).platform)).not.toThrow()
+  })
+})
+
+describe('docs/capacity.md', () => {
+  it('holds the current table of every shipped workload', () => {
+    const doc = readFileSync(join(repositoryRoot, 'docs', 'capacity.md'), 'utf8')
+    const { cpuRun, storageRun } = latestRuns(readSummaries())
+    const costs = unitCosts(cpuRun, storageRun)
+    for (const name of workloadNames()) {
+      const workload = readWorkload(name)
+      expect(doc).toContain(report(workload, costs, readPlatform(workload.platform)))
+    }
   })
 })
 
