@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { TSchema } from '@sinclair/typebox'
+import type { Static, TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { parse } from 'yaml'
 import { BenchSummary, Platform, Workload } from './schema.ts'
@@ -14,10 +14,10 @@ export class InvalidFile extends Error {
 }
 
 /** Parses and validates a file against its schema; every problem is listed with its path. */
-export function validated<T extends TSchema>(schema: T, value: unknown, file: string) {
+export function validated<T extends TSchema>(schema: T, value: unknown, file: string): Static<T> {
   const errors = [...Value.Errors(schema, value)].map((e) => `${e.path || '/'}: ${e.message}`)
   if (errors.length > 0) throw new InvalidFile(`${file}:\n  ${errors.join('\n  ')}`)
-  return value as import('@sinclair/typebox').Static<T>
+  return value as Static<T>
 }
 
 export function readWorkload(nameOrPath: string): Workload {

@@ -61,14 +61,14 @@ export const scenariosOf = {
 export const scenarioBytes = { downloadSmall: MiB, downloadLarge: 50 * MiB, publication: MiB } as const
 
 /** Scenarios whose requests are audited (every consultation and publication; reference data is not). */
-const auditedScenarios = [
+const auditedScenarios = new Set<string>([
   ...scenariosOf.list,
   ...scenariosOf.detail,
   ...scenariosOf.search,
   ...scenariosOf.downloadSmall,
   ...scenariosOf.downloadLarge,
   ...scenariosOf.publication,
-]
+])
 
 export class MissingFigure extends Error {
   override name = 'MissingFigure'
@@ -157,7 +157,7 @@ export function unitCosts(cpuRun: BenchSummary, storageRun: BenchSummary): UnitC
   const storage = storageRun.storage
   if (!storage) throw new MissingFigure(`benchmark run ${storageRun.startedAt} measured no table sizes`)
   const audited = cpuRun.scenarios.filter(
-    (s) => auditedScenarios.includes(s.id as never) && s.fixedRatePerSecond === undefined,
+    (s) => auditedScenarios.has(s.id) && s.fixedRatePerSecond === undefined,
   )
   return {
     list: costOf(cpuRun, scenariosOf.list),
