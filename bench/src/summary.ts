@@ -20,37 +20,43 @@ export function summarise(report: BenchReport, command: string, scope: BenchSumm
       eboxes: report.dataset.spec.eboxes,
       bigEboxMessages: report.dataset.spec.bigEboxMessages,
     },
-    scenarios: report.results.map(
-      (result): ScenarioFigures => ({
-        id: result.id,
-        title: result.title,
-        connections: result.connections,
-        ...(result.overallRate !== undefined ? { fixedRatePerSecond: result.overallRate } : {}),
-        modes: result.service.map((service) => ({
-          mode: service.mode,
-          requestsPerSecond: service.requestsPerSecond,
-          p50Ms: service.latencyMs.p50,
-          p95Ms: service.latencyMs.p95,
-          p99Ms: service.latencyMs.p99,
-          errors: service.errors,
-          serviceCpuMsPerRequest: service.serviceCpuMsPerRequest,
-          postgresCpuMsPerRequest: service.postgresCpuMsPerRequest,
-          peakRssMiB: service.peakRssBytes / MiB,
-          rssGrowthMiB: Math.max(0, service.peakRssBytes - service.rssBeforeBytes) / MiB,
-          walBytesPerRequest: service.walBytesPerRequest,
-        })),
-        ...(result.overallRate === undefined && result.framework
-          ? { frameworkCeilingPerSecond: result.framework.requestsPerSecond }
-          : {}),
-        ...(result.overallRate === undefined && result.database
-          ? {
-              databaseCeilingPerSecond: result.database.requestsPerSecond,
-              statementsPerRequest: result.database.statementsPerRequest,
-            }
-          : {}),
-        ...(result.file ? { fileCeilingPerSecond: result.file.requestsPerSecond } : {}),
-      }),
-    ),
+    // A measurement that answered no request has no figures (its latencies are NaN): left out, and a scenario
+    // without any measurement with it.
+    scenarios: report.results.flatMap((result): ScenarioFigures[] => {
+      const measured = result.service.filter((service) => service.requests > 0)
+      if (measured.length === 0) return []
+      return [
+        {
+          id: result.id,
+          title: result.title,
+          connections: result.connections,
+          ...(result.overallRate !== undefined ? { fixedRatePerSecond: result.overallRate } : {}),
+          modes: measured.map((service) => ({
+            mode: service.mode,
+            requestsPerSecond: service.requestsPerSecond,
+            p50Ms: service.latencyMs.p50,
+            p95Ms: service.latencyMs.p95,
+            p99Ms: service.latencyMs.p99,
+            errors: service.errors,
+            serviceCpuMsPerRequest: service.serviceCpuMsPerRequest,
+            postgresCpuMsPerRequest: service.postgresCpuMsPerRequest,
+            peakRssMiB: service.peakRssBytes / MiB,
+            rssGrowthMiB: Math.max(0, service.peakRssBytes - service.rssBeforeBytes) / MiB,
+            walBytesPerRequest: service.walBytesPerRequest,
+          })),
+          ...(result.overallRate === undefined && result.framework
+            ? { frameworkCeilingPerSecond: result.framework.requestsPerSecond }
+            : {}),
+          ...(result.overallRate === undefined && result.database
+            ? {
+                databaseCeilingPerSecond: result.database.requestsPerSecond,
+                statementsPerRequest: result.database.statementsPerRequest,
+              }
+            : {}),
+          ...(result.file ? { fileCeilingPerSecond: result.file.requestsPerSecond } : {}),
+        },
+      ]
+    }),
     ...(report.storage ? { storage: report.storage } : {}),
   }
 }
