@@ -14,6 +14,7 @@ import { type DatasetSpec, FULL_SPEC, generateDataset, SMOKE_SPEC } from './gene
 import { describeMachine, markdownReport } from './report.ts'
 import { runBenchmarks } from './run.ts'
 import type { OAuthMode } from './service/registry-process.ts'
+import { summarise } from './summary.ts'
 
 const { values } = parseArgs({
   options: {
@@ -88,6 +89,20 @@ async function main() {
     writeFileSync(join(resultsDir, `${stamp}.json`), JSON.stringify(report, null, 1))
     writeFileSync(join(resultsDir, `${stamp}.md`), markdown)
     console.log(`\n${markdown}\n\nwritten: bench/results/${stamp}.md and .json`)
+    // The figures the capacity model reads, in a committed folder (a smoke run measures nothing worth keeping).
+    if (!values.smoke) {
+      const full =
+        !values.only &&
+        !values.messages &&
+        !values.big &&
+        !values.eboxes &&
+        values.modes === 'jwt,introspection'
+      const summary = summarise(report, command, full ? 'full' : 'partial')
+      const summariesDir = join(repositoryRoot, 'bench', 'summaries')
+      mkdirSync(summariesDir, { recursive: true })
+      writeFileSync(join(summariesDir, `${stamp}.json`), `${JSON.stringify(summary, null, 2)}\n`)
+      console.log(`written: bench/summaries/${stamp}.json (commit it: pnpm capacity reads the newest)`)
+    }
   } finally {
     await database.stop()
   }

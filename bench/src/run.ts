@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { TableStorage } from '@ebox/capacity'
 import { startTokenIssuer } from '@ebox/token-issuer'
 import pg from 'pg'
 import { runDatabaseCeiling } from './ceilings/database.ts'
@@ -26,6 +27,7 @@ import {
   resetPeak,
   startRegistry,
 } from './service/registry-process.ts'
+import { measureStorage, walPosition } from './storage.ts'
 
 export interface RunOptions {
   databaseUrl: string
@@ -50,6 +52,8 @@ export interface ServiceResult extends Measurement {
   /** CPU ms per request of the service process, and of the PostgreSQL backends serving it. */
   serviceCpuMsPerRequest: number
   postgresCpuMsPerRequest: number
+  /** WAL the cluster wrote during the measurement, per request (every database's: read on a quiet server). */
+  walBytesPerRequest: number
 }
 
 export interface ScenarioResult {
@@ -71,6 +75,8 @@ export interface BenchReport {
   dataset: Dataset
   machine: Record<string, string>
   results: ScenarioResult[]
+  /** Table sizes of the benchmark database at the end of the run. */
+  storage?: TableStorage[]
 }
 
 /** Requests of a scenario as sent: its token, and If-None-Match when conditional. */
@@ -128,6 +134,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
   const monitor = new pg.Client({ connectionString: options.databaseUrl })
   await monitor.connect()
   const databaseName = (await monitor.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db
+  let storage: TableStorage[] | undefined
   try {
     const tokens = await benchTokens(issuer, options.dataset)
     const tokenOf = (s: Scenario) => (s.token === 'consumer' ? tokens.consumer : tokens.publisher)
@@ -178,6 +185,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
           await resetPeak(registry.pid)
           const cpuBefore = await cpuTimeOf(registry.pid)
           const backendsBefore = await backendCpuTimes(monitor, databaseName)
+          const walBefore = await walPosition(monitor)
           const measured = await loaderOf(scenario)({
             url: registry.url,
             requests,
@@ -188,6 +196,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
           const after = await memoryOf(registry.pid)
           const serviceCpu = (await cpuTimeOf(registry.pid)) - cpuBefore
           const postgresCpu = backendCpuSpent(backendsBefore, await backendCpuTimes(monitor, databaseName))
+          const walBytes = Number((await walPosition(monitor)) - walBefore)
           const result: ServiceResult = {
             ...measured,
             mode,
@@ -195,6 +204,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
             peakRssBytes: Math.max(after.peakBytes, after.rssBytes),
             serviceCpuMsPerRequest: serviceCpu / Math.max(1, measured.requests),
             postgresCpuMsPerRequest: postgresCpu / Math.max(1, measured.requests),
+            walBytesPerRequest: walBytes / Math.max(1, measured.requests),
           }
           results.get(scenario.id)!.service.push(result)
           log(`  ${scenario.id}: ${summary(measured)}, peak RSS ${mb(result.peakRssBytes)}`)
@@ -283,6 +293,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
       results.get(scenario.id)!.database = measured
       log(`  ${scenario.id}: ${summary(measured)} (${measured.statementsPerRequest} statements)`)
     }
+    storage = await measureStorage(monitor)
   } finally {
     await monitor.end()
     await issuer.close()
@@ -303,6 +314,7 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
     dataset: options.dataset,
     machine: {},
     results: [...results.values()],
+    ...(storage ? { storage } : {}),
   }
 }
 

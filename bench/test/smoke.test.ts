@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { BenchSummary, validated } from '@ebox/capacity'
 import { createIsolatedDatabase, type IsolatedDatabase, testAdminUrl } from '@ebox/dev-postgres'
 import { migrateUp } from '@ebox/registry'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Dataset, generateDataset, SMOKE_SPEC } from '../src/generate.ts'
 import { checkTargets, markdownReport } from '../src/report.ts'
 import { type BenchReport, runBenchmarks } from '../src/run.ts'
+import { summarise } from '../src/summary.ts'
 
 /**
  * The harness on tiny data, one second per measurement, so that it never rots: every scenario answers without
@@ -114,5 +116,16 @@ describe('benchmark harness (smoke)', () => {
         'Reference-data detail ≥ 60 % of the framework ceiling',
       ]),
     )
+  })
+
+  it('summarises the run for the capacity model: WAL per request and table sizes included', () => {
+    const summary = validated(BenchSummary, summarise(report, 'pnpm bench --smoke', 'partial'), 'summary')
+    const publication = summary.scenarios.find((s) => s.id === 'publication-1mb')!
+    // A publication writes its attachment into the WAL (the whole cluster's: other databases may add to it).
+    expect(publication.modes[0]!.walBytesPerRequest).toBeGreaterThan(SMOKE_SPEC.downloadBytes[0])
+    const messages = summary.storage?.find((t) => t.name === 'messages')
+    expect(messages?.rows).toBeGreaterThanOrEqual(SMOKE_SPEC.messages)
+    expect(messages?.indexBytes).toBeGreaterThan(0)
+    expect(summary.storage?.find((t) => t.name === 'audit_records')?.rows).toBeGreaterThan(0)
   })
 })

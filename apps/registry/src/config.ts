@@ -1,4 +1,3 @@
-import { type ContentStoreConfig, OBJECT_MAX_BYTES, readContentStoreConfig } from './content/config.ts'
 import {
   type ClientConfig,
   type ProcessConfig,
@@ -8,6 +7,7 @@ import {
   readTokenUrl,
 } from './config/common.ts'
 import { type Env, type Reader, readConfiguration } from './config/reader.ts'
+import { type ContentStoreConfig, OBJECT_MAX_BYTES, readContentStoreConfig } from './content/config.ts'
 import type { EnvironmentDefaults } from './environment-defaults.ts'
 import { PACKAGE_VERSION } from './version.ts'
 

@@ -1,7 +1,7 @@
+import { readDatabaseUrl } from '../config/common.ts'
 import { type Env, readConfiguration } from '../config/reader.ts'
 import { createPool } from '../db/pool.ts'
 import { type ObjectStoreConfig, readContentStoreConfig } from './config.ts'
-import { readDatabaseUrl } from '../config/common.ts'
 import { migrateContents } from './migrate-content.ts'
 import { ObjectStore } from './object-store.ts'
 

@@ -1,0 +1,7 @@
+export * from './files.ts'
+export * from './limits.ts'
+export * from './model.ts'
+export * from './schema.ts'
+export * from './stack-check.ts'
+export * from './table.ts'
+export * from './unit-costs.ts'
