@@ -3,7 +3,7 @@ import { auditCommand } from './audit/cli.ts'
 import { refdataCommand } from './cli/refdata.ts'
 import { seedCommand } from './cli/seed.ts'
 import { ConfigError, loadConfig } from './config.ts'
-import { migrateUp } from './db/migrate.ts'
+import { migrateUp, migrationTimeouts } from './db/migrate.ts'
 import { serve } from './server.ts'
 import { loadWorkerConfig } from './worker/config.ts'
 import { requeueDeadCommand, runWorker } from './worker/worker.ts'
@@ -19,7 +19,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   async migrate() {
     const url = process.env.DATABASE_URL
     if (!url) throw new ConfigError(['DATABASE_URL is required'])
-    const applied = await migrateUp(url, (line) => console.log(line))
+    const applied = await migrateUp(url, (line) => console.log(line), migrationTimeouts(process.env))
     console.log(applied.length ? `applied ${applied.join(', ')}` : 'migrations are current')
   },
   /** `registry audit verify` | `registry audit export --from DATE --to DATE [--out FILE]` */

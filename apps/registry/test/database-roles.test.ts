@@ -7,8 +7,8 @@ import { migrateUp } from '../src/db/migrate.ts'
 import { ensureAuditPartitions } from '../src/worker/scheduler.ts'
 import {
   CONSULTED_ENTERPRISE,
-  jsonPart,
   filePart,
+  jsonPart,
   messageToPublish,
   publish,
   publisherToken,
@@ -125,8 +125,7 @@ describe('the service role', () => {
     const messageId = published.json().messageId as string
 
     const reader = await registry.token({ scopes: [SCOPES.documentConsumer], cbe: CONSULTED_ENTERPRISE })
-    const get = (url: string) =>
-      registry.app.inject({ url, headers: { authorization: `Bearer ${reader}` } })
+    const get = (url: string) => registry.app.inject({ url, headers: { authorization: `Bearer ${reader}` } })
     const list = await get('/ebox/messages')
     expect(list.statusCode, list.body).toBe(200)
     expect(list.json().items.map((item: { messageId: string }) => item.messageId)).toContain(messageId)

@@ -59,20 +59,26 @@ describe('a non-transactional migration', () => {
     await migrateUp(database.url, () => {}, { dir })
     // A unique concurrent build that fails on duplicates leaves the index behind, marked invalid.
     await client.query(`INSERT INTO items VALUES (1001, 'item 1')`)
-    await expect(client.query('CREATE UNIQUE INDEX CONCURRENTLY items_by_label ON items (label)')).rejects.toThrow()
-    const before = await client.query(`SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_by_label'::regclass`)
+    await expect(
+      client.query('CREATE UNIQUE INDEX CONCURRENTLY items_by_label ON items (label)'),
+    ).rejects.toThrow()
+    const before = await client.query(
+      `SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_by_label'::regclass`,
+    )
     expect(before.rows).toEqual([{ indisvalid: false }])
 
     writeFileSync(join(dir, '0002_items_index.sql'), concurrentIndex)
     await migrateUp(database.url, () => {}, { dir })
-    const after = await client.query(`SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_by_label'::regclass`)
+    const after = await client.query(
+      `SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_by_label'::regclass`,
+    )
     expect(after.rows).toEqual([{ indisvalid: true }])
   })
 
   it('may not hold function bodies', () => {
-    expect(() => splitStatements('x.sql', 'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;')).toThrow(
-      /\$\$ bodies/,
-    )
+    expect(() =>
+      splitStatements('x.sql', 'CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;'),
+    ).toThrow(/\$\$ bodies/)
   })
 })
 
@@ -95,6 +101,8 @@ describe('lock_timeout', () => {
       await client.query('ROLLBACK')
     }
     // Nothing half-applied; once the lock is free, the same migration goes through.
-    expect(await migrateUp(database.url, () => {}, { dir, lockTimeoutMs: 200 })).toEqual(['0002_items_column'])
+    expect(await migrateUp(database.url, () => {}, { dir, lockTimeoutMs: 200 })).toEqual([
+      '0002_items_column',
+    ])
   })
 })

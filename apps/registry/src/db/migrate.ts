@@ -4,6 +4,7 @@ import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type MigrationBuilder, runner } from 'node-pg-migrate'
 import pg from 'pg'
+import { ConfigError } from '../config.ts'
 
 /** Versioned SQL files, shipped with the package (src and dist both sit one level below it). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url))
@@ -25,6 +26,22 @@ export interface MigrateOptions {
   statementTimeoutMs?: number
 }
 export const migrationDefaults = { lockTimeoutMs: 5_000, statementTimeoutMs: 60_000 }
+
+/** MIGRATION_LOCK_TIMEOUT_MS and MIGRATION_STATEMENT_TIMEOUT_MS (milliseconds), for `registry migrate`. */
+export function migrationTimeouts(env: Record<string, string | undefined>): MigrateOptions {
+  const read = (name: string, fallback: number) => {
+    const text = env[name]?.trim()
+    if (!text) return fallback
+    const value = Number(text)
+    if (!Number.isInteger(value) || value < 0)
+      throw new ConfigError([`${name} must be a whole number of milliseconds`])
+    return value
+  }
+  return {
+    lockTimeoutMs: read('MIGRATION_LOCK_TIMEOUT_MS', migrationDefaults.lockTimeoutMs),
+    statementTimeoutMs: read('MIGRATION_STATEMENT_TIMEOUT_MS', migrationDefaults.statementTimeoutMs),
+  }
+}
 
 export function migrationNames(dir = MIGRATIONS_DIR): string[] {
   return readdirSync(dir)
