@@ -79,10 +79,18 @@ export class MessageRegistry extends pulumi.ComponentResource {
     })
     const worker = new k8s.apps.v1.Deployment(`${name}-worker`, asArgs(m.worker), afterMigration)
     const service = new k8s.core.v1.Service(`${name}-service`, asArgs(m.service), inNamespace)
-    const workerService = new k8s.core.v1.Service(`${name}-worker-service`, asArgs(m.workerService), inNamespace)
+    const workerService = new k8s.core.v1.Service(
+      `${name}-worker-service`,
+      asArgs(m.workerService),
+      inNamespace,
+    )
     const serviceMonitor =
       m.serviceMonitor &&
-      new k8s.apiextensions.CustomResource(`${name}-service-monitor`, m.serviceMonitor, child([service, workerService]))
+      new k8s.apiextensions.CustomResource(
+        `${name}-service-monitor`,
+        m.serviceMonitor,
+        child([service, workerService]),
+      )
     const ingress = new k8s.networking.v1.Ingress(
       `${name}-ingress`,
       asArgs(m.ingress),

@@ -40,10 +40,14 @@ const BarmanObjectStore = Obj({
   destinationPath: Str,
   endpointURL: Opt(Str),
   serverName: Opt(Str),
-  s3Credentials: Opt(Obj({ accessKeyId: SecretKeyRef, secretAccessKey: SecretKeyRef, region: Opt(SecretKeyRef) })),
+  s3Credentials: Opt(
+    Obj({ accessKeyId: SecretKeyRef, secretAccessKey: SecretKeyRef, region: Opt(SecretKeyRef) }),
+  ),
   wal: Opt(
     Obj({
-      compression: Opt(Type.Union(['gzip', 'bzip2', 'snappy', 'lz4', 'xz', 'zstd'].map((c) => Type.Literal(c)))),
+      compression: Opt(
+        Type.Union(['gzip', 'bzip2', 'snappy', 'lz4', 'xz', 'zstd'].map((c) => Type.Literal(c))),
+      ),
       maxParallel: Opt(Type.Integer({ minimum: 1 })),
     }),
   ),
@@ -170,7 +174,9 @@ const ServiceMonitorSpec = Obj({
 
 const CiliumPorts = Type.Array(
   Obj({
-    ports: Type.Array(Obj({ port: Str, protocol: Type.Union(['TCP', 'UDP', 'ANY'].map((p) => Type.Literal(p))) })),
+    ports: Type.Array(
+      Obj({ port: Str, protocol: Type.Union(['TCP', 'UDP', 'ANY'].map((p) => Type.Literal(p))) }),
+    ),
     rules: Opt(Obj({ dns: Opt(Type.Array(Obj({ matchName: Opt(Str), matchPattern: Opt(Str) }))) })),
   }),
 )

@@ -41,7 +41,10 @@ export const CloudNativePgDatabase = Type.Object(
     /** PostgreSQL image of the instances (barman-cloud included), pinned by digest. */
     imageName: Type.String({ pattern: '^[a-z0-9][a-z0-9._\\-/]*@sha256:[a-f0-9]{64}$' }),
     instances: Type.Integer({ minimum: 1, maximum: 9 }),
-    storage: Type.Object({ size: Quantity, storageClass: Type.Optional(Type.String({ minLength: 1 })) }, strict),
+    storage: Type.Object(
+      { size: Quantity, storageClass: Type.Optional(Type.String({ minLength: 1 })) },
+      strict,
+    ),
     walStorage: Type.Optional(
       Type.Object({ size: Quantity, storageClass: Type.Optional(Type.String({ minLength: 1 })) }, strict),
     ),

@@ -81,7 +81,12 @@ export function connectionBudget(s: {
 export interface CustomObject {
   apiVersion: string
   kind: string
-  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+  metadata: {
+    name: string
+    namespace: string
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+  }
   spec: Record<string, unknown>
 }
 
@@ -113,7 +118,10 @@ export interface DatabaseWiring {
   migrationUrl: { name: string; key: string }
 }
 
-export function databaseWiring(db: DatabaseConfig, serviceUrlRef: { name: string; key: string }): DatabaseWiring {
+export function databaseWiring(
+  db: DatabaseConfig,
+  serviceUrlRef: { name: string; key: string },
+): DatabaseWiring {
   if (db.mode === 'external') {
     return {
       serviceEnv: [{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: serviceUrlRef } }],
@@ -128,7 +136,10 @@ export function databaseWiring(db: DatabaseConfig, serviceUrlRef: { name: string
         name: 'DATABASE_URL',
         value: `postgres://${database.serviceRole}@${readWriteService(cluster)}:${database.port}/${database.name}`,
       },
-      { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: database.serviceRoleSecret, key: 'password' } } },
+      {
+        name: 'PGPASSWORD',
+        valueFrom: { secretKeyRef: { name: database.serviceRoleSecret, key: 'password' } },
+      },
     ],
     migrationUrl: { name: ownerSecret(cluster), key: 'uri' },
   }
@@ -145,7 +156,8 @@ export function buildDataTier(db: DatabaseConfig, c: Context): DataTier {
 /** Egress of the registry's pods to PostgreSQL (joined to the DNS rule of `allow-egress-dns-postgres`). */
 export function databaseEgress(db: DatabaseConfig): INetworkPolicyEgressRule[] {
   const ports = [{ protocol: 'TCP' as const, port: db.mode === 'external' ? db.port : database.port }]
-  if (db.mode === 'cloudnative-pg') return [{ to: [{ podSelector: { matchLabels: clusterPods(db) } }], ports }]
+  if (db.mode === 'cloudnative-pg')
+    return [{ to: [{ podSelector: { matchLabels: clusterPods(db) } }], ports }]
   if ('cidrs' in db.egress) return [{ to: db.egress.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports }]
   return [] // by DNS name: the CiliumNetworkPolicy of externalTier
 }
@@ -171,7 +183,12 @@ function externalTier(db: ExternalDatabaseConfig, c: Context): DataTier {
             // Cilium learns the name's addresses from the DNS answers it proxies: the lookups must go through it.
             {
               toEndpoints: [
-                { matchLabels: { 'k8s:io.kubernetes.pod.namespace': 'kube-system', 'k8s:k8s-app': 'kube-dns' } },
+                {
+                  matchLabels: {
+                    'k8s:io.kubernetes.pod.namespace': 'kube-system',
+                    'k8s:k8s-app': 'kube-dns',
+                  },
+                },
               ],
               toPorts: [
                 {
@@ -210,7 +227,11 @@ function barmanObjectStore(b: CloudNativePgConfig['backup'], serverName?: string
 
 function cloudNativePgTier(db: CloudNativePgConfig, c: Context): DataTier {
   const production = c.environment === 'production'
-  const budget = connectionBudget({ autoscaling: c.autoscaling, workerReplicas: c.workerReplicas, database: db })
+  const budget = connectionBudget({
+    autoscaling: c.autoscaling,
+    workerReplicas: c.workerReplicas,
+    database: db,
+  })
   const zone = 'topology.kubernetes.io/zone'
 
   const clusterSpec = (name: string, bootstrap: Record<string, unknown>) => ({
@@ -224,7 +245,7 @@ function cloudNativePgTier(db: CloudNativePgConfig, c: Context): DataTier {
         max_connections: String(budget.maxConnections),
         // Service statements are bounded by the pool (DB_STATEMENT_TIMEOUT_MS); this catches everything else.
         idle_in_transaction_session_timeout: '60s',
-        log_lock_waits: 'on',
+        log_lock_waits: 'true',
         log_min_duration_statement: '1s',
       },
       // A commit returns once one standby has it: a failover loses no acknowledged write. `required`: with no
@@ -248,7 +269,10 @@ function cloudNativePgTier(db: CloudNativePgConfig, c: Context): DataTier {
         },
       ],
     },
-    storage: { size: db.storage.size, ...(db.storage.storageClass ? { storageClass: db.storage.storageClass } : {}) },
+    storage: {
+      size: db.storage.size,
+      ...(db.storage.storageClass ? { storageClass: db.storage.storageClass } : {}),
+    },
     ...(db.walStorage
       ? {
           walStorage: {
@@ -285,7 +309,11 @@ function cloudNativePgTier(db: CloudNativePgConfig, c: Context): DataTier {
     monitoring: { enablePodMonitor: c.monitoring !== undefined },
   })
 
-  const cluster = (name: string, bootstrap: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  const cluster = (
+    name: string,
+    bootstrap: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ) => ({
     apiVersion: database.apiVersion,
     kind: 'Cluster',
     metadata: {
@@ -303,7 +331,14 @@ function cloudNativePgTier(db: CloudNativePgConfig, c: Context): DataTier {
     db.recovery &&
     cluster(
       database.restore,
-      { recovery: { source: 'origin', database: database.name, owner: database.migrationRole, recoveryTarget: { targetTime: db.recovery.targetTime } } },
+      {
+        recovery: {
+          source: 'origin',
+          database: database.name,
+          owner: database.migrationRole,
+          recoveryTarget: { targetTime: db.recovery.targetTime },
+        },
+      },
       {
         externalClusters: [
           {

@@ -14,7 +14,13 @@ import type { ISecret } from 'kubernetes-models/v1/Secret'
 import type { IService } from 'kubernetes-models/v1/Service'
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import { managedSecretName, type SecretRef, type Settings } from './config.ts'
-import { buildDataTier, type CustomObject, connectionBudget, databaseEgress, databaseWiring } from './database.ts'
+import {
+  buildDataTier,
+  type CustomObject,
+  connectionBudget,
+  databaseEgress,
+  databaseWiring,
+} from './database.ts'
 import { monitoringObjects } from './monitoring.ts'
 
 /** Facts about the service image (apps/registry): ports, health routes, shutdown drain. */
@@ -126,7 +132,8 @@ export function buildManifests(s: Settings): Manifests {
     data: configData,
   }
   const budget = connectionBudget(s)
-  const wiring = databaseWiring(s.database, s.secrets.databaseUrl ?? { name: managedSecretName, key: 'database-url' })
+  const serviceUrl = s.secrets.databaseUrl ?? { name: managedSecretName, key: 'database-url' }
+  const wiring = databaseWiring(s.database, { name: serviceUrl.name, key: serviceUrl.key })
   const appLabel = { 'app.kubernetes.io/name': names.app }
   const dataTier = buildDataTier(s.database, {
     namespace: s.namespace,
@@ -203,7 +210,9 @@ export function buildManifests(s: Settings): Manifests {
     spec: {
       serviceAccountName: names.serviceAccount,
       automountServiceAccountToken: false,
-      ...(s.imagePullSecrets?.length ? { imagePullSecrets: s.imagePullSecrets.map((name) => ({ name })) } : {}),
+      ...(s.imagePullSecrets?.length
+        ? { imagePullSecrets: s.imagePullSecrets.map((name) => ({ name })) }
+        : {}),
       securityContext: {
         runAsNonRoot: true,
         runAsUser: service.uid,

@@ -184,7 +184,10 @@ export const resourceRules: ResourceRule[] = [
               ),
             )
       for (const [name, value] of literals) {
-        if (secretName.test(name)) report(`${name} is set in plain text; reference a Secret instead`)
+        // A connection string without a password names a server; its password comes from a Secret (PGPASSWORD).
+        const credentialFree = name === 'DATABASE_URL' && !secretValue.test(value)
+        if (secretName.test(name) && !credentialFree)
+          report(`${name} is set in plain text; reference a Secret instead`)
         else if (secretValue.test(value)) report(`${name} holds what looks like a credential`)
       }
     },
