@@ -348,18 +348,19 @@ function cloudNativePgTier(db: CloudNativePgConfig, c: Context): DataTier {
         ],
       },
     )
-  const scheduledBackup: CustomObject = {
+  // One schedule per cluster: a restored cluster is backed up (under its own name) from the moment it exists.
+  const scheduledBackup = (cluster: string): CustomObject => ({
     apiVersion: database.apiVersion,
     kind: 'ScheduledBackup',
-    metadata: c.meta(database.scheduledBackup),
+    metadata: c.meta(cluster === database.cluster ? database.scheduledBackup : `${cluster}-daily`),
     spec: {
       schedule: db.backup.schedule,
-      cluster: { name: activeCluster(db) },
+      cluster: { name: cluster },
       method: 'barmanObjectStore',
       backupOwnerReference: 'self',
       immediate: true,
     },
-  }
+  })
 
   const clusterNames = [database.cluster, ...(restore ? [database.restore] : [])]
   const dbPods = {
@@ -375,7 +376,7 @@ function cloudNativePgTier(db: CloudNativePgConfig, c: Context): DataTier {
   const inNamespace = (name: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': name } })
 
   return {
-    objects: [origin, ...(restore ? [restore] : []), scheduledBackup],
+    objects: [origin, ...(restore ? [restore] : []), ...clusterNames.map(scheduledBackup)],
     activeCluster: activeCluster(db),
     fqdnPolicies: [],
     networkPolicies: [

@@ -345,7 +345,7 @@ describe('an external (managed) database', () => {
       config['ebox-registry:database'] = { ...externalDatabase, egress }
     })
   const spec = (resources: Recorded[], name: string) =>
-    (resources.find((r) => r.name === name)!.inputs as { spec: Record<string, unknown> }).spec
+    (resources.find((r) => r.name === name)!.inputs as unknown as { spec: Record<string, unknown> }).spec
 
   test('is reached by its DNS name (CiliumNetworkPolicy toFQDNs), so a failover to a new address stays allowed', async () => {
     const { resources } = await external({ fqdn: true })
@@ -356,13 +356,13 @@ describe('an external (managed) database', () => {
       toPorts: [{ ports: [{ port: '5432', protocol: 'TCP' }] }],
     })
     // No address rule for the database in the plain NetworkPolicy: only DNS.
-    const plain = spec(resources, 'registry-allow-egress-dns-postgres') as INetworkPolicy['spec']
+    const plain = spec(resources, 'registry-allow-egress-dns-postgres') as unknown as INetworkPolicy['spec']
     expect(plain!.egress!.flatMap((rule) => rule.to!.map((peer) => peer.ipBlock))).toEqual([undefined])
   })
 
   test('or by the subnet it fails over within; the migration uses its own role', async () => {
     const { resources } = await external({ cidrs: ['10.20.0.0/24'] })
-    const plain = spec(resources, 'registry-allow-egress-dns-postgres') as INetworkPolicy['spec']
+    const plain = spec(resources, 'registry-allow-egress-dns-postgres') as unknown as INetworkPolicy['spec']
     expect(plain!.egress![1]).toEqual({
       to: [{ ipBlock: { cidr: '10.20.0.0/24' } }],
       ports: [{ protocol: 'TCP', port: 5432 }],

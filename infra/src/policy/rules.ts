@@ -18,6 +18,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container'
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec'
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import { environmentLabel, service } from '../manifests.ts'
+import { dataTierResourceRules, dataTierStackRules } from './data-tier-rules.ts'
 
 export const types = {
   deployment: 'kubernetes:apps/v1:Deployment',
@@ -297,5 +298,8 @@ export const stackRules: StackValidationPolicy[] = [
     },
   ),
 ]
+
+resourceRules.push(...dataTierResourceRules)
+stackRules.push(...dataTierStackRules)
 
 export const policies = [...resourceRules, ...stackRules]
