@@ -4,7 +4,6 @@ import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type MigrationBuilder, runner } from 'node-pg-migrate'
 import pg from 'pg'
-import { ConfigError } from '../config.ts'
 
 /** Versioned SQL files, shipped with the package (src and dist both sit one level below it). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url))
@@ -34,7 +33,7 @@ export function migrationTimeouts(env: Record<string, string | undefined>): Migr
     if (!text) return fallback
     const value = Number(text)
     if (!Number.isInteger(value) || value < 0)
-      throw new ConfigError([`${name} must be a whole number of milliseconds`])
+      throw new Error(`${name} must be a whole number of milliseconds`)
     return value
   }
   return {
