@@ -65,7 +65,10 @@ console.log(
       requests: results.length,
       statuses: counts,
       retryAfter: [...new Set(failures.map((r) => r.retryAfter))],
-      restartCommand: restart && { issuedAt: ms(restart.issued), tookMs: ms(restart.returned - restart.issued) },
+      restartCommand: restart && {
+        issuedAt: ms(restart.issued),
+        tookMs: ms(restart.returned - restart.issued),
+      },
       firstFailure: ms(failures[0]?.sent),
       lastFailure: ms(lastFailure?.sent),
       firstSuccessAfterRestart: recovered && ms(recovered.done - restart.issued),

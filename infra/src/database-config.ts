@@ -92,6 +92,8 @@ export const CloudNativePgDatabase = Type.Object(
           sourceCluster: Type.Optional(DnsLabel),
           /** Once the restored cluster is checked: the registry's workloads and the backups move to it. */
           promote: Type.Optional(Type.Boolean()),
+          /** With promote: stop rendering the origin cluster, so `pulumi up` deletes it (and its volumes). */
+          retireOrigin: Type.Optional(Type.Boolean()),
         },
         strict,
       ),

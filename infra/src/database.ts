@@ -362,7 +362,8 @@ function cloudNativePgTier(db: CloudNativePgConfig, c: Context): DataTier {
     },
   })
 
-  const clusterNames = [database.cluster, ...(restore ? [database.restore] : [])]
+  const retired = Boolean(db.recovery?.promote && db.recovery.retireOrigin)
+  const clusterNames = [...(retired ? [] : [database.cluster]), ...(restore ? [database.restore] : [])]
   const dbPods = {
     matchExpressions: [{ key: 'cnpg.io/cluster', operator: 'In', values: clusterNames }],
   }
@@ -376,7 +377,11 @@ function cloudNativePgTier(db: CloudNativePgConfig, c: Context): DataTier {
   const inNamespace = (name: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': name } })
 
   return {
-    objects: [origin, ...(restore ? [restore] : []), ...clusterNames.map(scheduledBackup)],
+    objects: [
+      ...(retired ? [] : [origin]),
+      ...(restore ? [restore] : []),
+      ...clusterNames.map(scheduledBackup),
+    ],
     activeCluster: activeCluster(db),
     fqdnPolicies: [],
     networkPolicies: [

@@ -60,15 +60,22 @@ export function checkRendered(manifests: KubeObject[]): string[] {
 }
 
 /** The stack's settings with a point-in-time recovery configured. */
-export function withRecovery(settings: Settings, targetTime: string, promote = false): Settings {
+export function withRecovery(
+  settings: Settings,
+  targetTime: string,
+  promote = false,
+  retireOrigin = false,
+): Settings {
   if (settings.database.mode !== 'cloudnative-pg') {
     throw new Error(`stack ${settings.stack} uses an external database: restore it with the provider's tools`)
   }
-  return { ...settings, database: { ...settings.database, recovery: { targetTime, promote } } }
+  return { ...settings, database: { ...settings.database, recovery: { targetTime, promote, retireOrigin } } }
 }
 
-export function restoreDrill(stack: string, targetTime: string, promote = false) {
-  const manifests = manifestList(buildManifests(withRecovery(loadStackFile(stack), targetTime, promote)))
+export function restoreDrill(stack: string, targetTime: string, promote = false, retireOrigin = false) {
+  const manifests = manifestList(
+    buildManifests(withRecovery(loadStackFile(stack), targetTime, promote, retireOrigin)),
+  )
   return { manifests, problems: checkRendered(manifests) }
 }
 

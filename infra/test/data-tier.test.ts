@@ -309,6 +309,17 @@ describe('restore drill (point-in-time recovery), offline', () => {
     ])
   })
 
+  test('once the origin is retired, only the restored cluster and its schedule remain', () => {
+    const { manifests, problems } = restoreDrill('prd', '2026-12-01T09:30:00Z', true, true)
+    expect(problems).toEqual([])
+    expect(manifests.filter((m) => m.kind === 'Cluster').map((m) => m.metadata?.name)).toEqual([
+      'registry-db-restore',
+    ])
+    expect(manifests.filter((m) => m.kind === 'ScheduledBackup').map((m) => m.metadata?.name)).toEqual([
+      'registry-db-restore-daily',
+    ])
+  })
+
   test('refuses a stack on an external database', () => {
     const settings = loadStackFile('prd')
     expect(() =>

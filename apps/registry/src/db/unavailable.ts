@@ -15,7 +15,14 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now: starting up, shutting down, recovering
 ])
-const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN'])
+const UNAVAILABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+])
 /** node-postgres reports a lost or timed-out connection without a code. */
 const UNAVAILABLE_MESSAGES = [
   /^Connection terminated/,
@@ -29,7 +36,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown }
     if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_SOCKET_CODES.has(code)))
       return true
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message)))
+      return true
     if (current instanceof AggregateError && current.errors.some((inner) => isDatabaseUnavailable(inner)))
       return true
     current = cause
