@@ -1,23 +1,33 @@
 #!/usr/bin/env node
 /**
  * What a client sees while PostgreSQL restarts under the registry (docs/operations.md, "Failover behaviour").
- * Sends GET requests in a closed loop with CONCURRENCY callers for DURATION_MS; after RESTART_AT_MS runs
- * RESTART_COMMAND (e.g. `pg_ctl restart -m fast` of a throw-away cluster); prints the statuses counted, the
- * window of failures and the time from the restart command to the first success after it.
- *   URL=http://127.0.0.1:18480/ebox/messages TOKEN=… RESTART_COMMAND='…' node scripts/failover-measure.mjs
+ * Sends GET requests in a closed loop with `--concurrency` callers for `--duration-ms`; after `--restart-at-ms`
+ * runs the `--restart` command (e.g. `pg_ctl restart -m fast` of a throw-away cluster); prints the statuses
+ * counted, the window of failures and the time from the restart command to the first success after it.
+ *   node scripts/failover-measure.mjs --url http://127.0.0.1:18480/ebox/messages --token … --restart '…'
+ *     [--duration-ms 15000] [--restart-at-ms 5000] [--concurrency 4]
  */
 import { exec } from 'node:child_process'
+import { parseArgs } from 'node:util'
 
-const url = process.env.URL
-const token = process.env.TOKEN
-const restartCommand = process.env.RESTART_COMMAND
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    token: { type: 'string' },
+    restart: { type: 'string' },
+    'duration-ms': { type: 'string', default: '15000' },
+    'restart-at-ms': { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '4' },
+  },
+})
+const { url, token, restart: restartCommand } = values
 if (!url || !restartCommand) {
-  console.error('URL and RESTART_COMMAND are required (TOKEN optional)')
+  console.error('--url and --restart are required (--token optional)')
   process.exit(2)
 }
-const duration = Number(process.env.DURATION_MS ?? 20_000)
-const restartAt = Number(process.env.RESTART_AT_MS ?? 5_000)
-const concurrency = Number(process.env.CONCURRENCY ?? 4)
+const duration = Number(values['duration-ms'])
+const restartAt = Number(values['restart-at-ms'])
+const concurrency = Number(values.concurrency)
 
 const start = performance.now()
 const results = []
