@@ -36,7 +36,7 @@ describe.each(stacks)('rendered YAML of stack %s', (stack) => {
   })
 })
 
-test('`render -- --stack <name>` writes the folder without the Pulumi CLI', () => {
+test('`render -- --stack <name>` writes the folder without the Pulumi CLI', { timeout: 60_000 }, () => {
   const out = tempDir()
   const run = (...args: string[]) =>
     spawnSync(process.execPath, ['--import', 'tsx', 'src/render.ts', ...args], {

@@ -120,6 +120,9 @@ export async function migrateUp(
     statement_timeout: statementTimeoutMs,
     application_name: 'ebox-registry-migrate',
   })
+  // A session ended by the server (restart, failover, a dropped database) fails the pending query; without a
+  // listener the same error would also end the process as an uncaught 'error' event.
+  client.on('error', (error) => log(`migration connection lost: ${error.message}`))
   await client.connect()
   try {
     const applied = await runner({
