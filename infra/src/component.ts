@@ -33,12 +33,27 @@ export class MessageRegistry extends pulumi.ComponentResource {
       asArgs(m.serviceAccount),
       inNamespace,
     )
-    const config = new k8s.core.v1.ConfigMap(`${name}-config`, asArgs(m.config), inNamespace)
+    // Kept when replaced by the next content (retainOnDelete): the previous ReplicaSet still names it, so
+    // `kubectl rollout undo` works. docs/operations.md says how to prune the ones no ReplicaSet names.
+    const config = new k8s.core.v1.ConfigMap(`${name}-config`, asArgs(m.config), {
+      ...inNamespace,
+      retainOnDelete: true,
+    })
     const secret =
       m.secret && new k8s.core.v1.Secret(`${name}-secret`, asArgs(managedSecret(m.secret, args)), inNamespace)
     const networkPolicies = m.networkPolicies.map(
       (policy) =>
         new k8s.networking.v1.NetworkPolicy(`${name}-${policy.metadata!.name}`, asArgs(policy), inNamespace),
+    )
+
+    // The database (a CloudNativePG Cluster is awaited until Ready: pulumi.com/waitFor) and its backups.
+    const dataTier = m.dataTier.map(
+      (object) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-${object.kind.toLowerCase()}-${object.metadata.name}`,
+          object,
+          child([namespace, ...networkPolicies]),
+        ),
     )
 
     // Everything a pod needs exists before the first pod starts (network policies included, or DNS fails).
@@ -48,6 +63,7 @@ export class MessageRegistry extends pulumi.ComponentResource {
       config,
       ...(secret ? [secret] : []),
       ...networkPolicies,
+      ...dataTier,
     ]
     this.migration = new k8s.batch.v1.Job(`${name}-migration`, asArgs(m.migration), {
       ...child(podPrerequisites),
@@ -63,6 +79,18 @@ export class MessageRegistry extends pulumi.ComponentResource {
     })
     const worker = new k8s.apps.v1.Deployment(`${name}-worker`, asArgs(m.worker), afterMigration)
     const service = new k8s.core.v1.Service(`${name}-service`, asArgs(m.service), inNamespace)
+    const workerService = new k8s.core.v1.Service(
+      `${name}-worker-service`,
+      asArgs(m.workerService),
+      inNamespace,
+    )
+    const serviceMonitor =
+      m.serviceMonitor &&
+      new k8s.apiextensions.CustomResource(
+        `${name}-service-monitor`,
+        m.serviceMonitor,
+        child([service, workerService]),
+      )
     const ingress = new k8s.networking.v1.Ingress(
       `${name}-ingress`,
       asArgs(m.ingress),
@@ -78,6 +106,11 @@ export class MessageRegistry extends pulumi.ComponentResource {
       asArgs(m.disruptionBudget),
       inNamespace,
     )
+    const workerDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-worker-pdb`,
+      asArgs(m.workerDisruptionBudget),
+      inNamespace,
+    )
 
     this.resources = [
       namespace,
@@ -85,13 +118,17 @@ export class MessageRegistry extends pulumi.ComponentResource {
       config,
       ...(secret ? [secret] : []),
       ...networkPolicies,
+      ...dataTier,
       this.migration,
       registry,
       worker,
       service,
+      workerService,
       ingress,
       autoscaler,
       disruptionBudget,
+      workerDisruptionBudget,
+      ...(serviceMonitor ? [serviceMonitor] : []),
     ]
     this.url = `https://${settings.ingress.host}`
     this.registerOutputs({ url: this.url })

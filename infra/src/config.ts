@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { DatabaseConfig, ImagePullSecrets, Monitoring } from './database-config.ts'
 import { ObjectStorage, objectStorageProblems } from './object-storage.ts'
 
 /** Pulumi project name: every config key is `ebox-registry:<key>`. */
@@ -54,7 +55,9 @@ export const StackConfig = Type.Object(
       },
       strict,
     ),
-    database: Type.Object({ cidrs: Cidrs, port: Type.Integer({ minimum: 1, maximum: 65535 }) }, strict),
+    database: DatabaseConfig,
+    imagePullSecrets: Type.Optional(ImagePullSecrets),
+    monitoring: Type.Optional(Monitoring),
     databaseSecretRef: Type.Optional(SecretRef),
     oauthClientKeySecretRef: Type.Optional(SecretRef),
     oauth: Type.Object(
@@ -104,7 +107,8 @@ export interface SecretRef {
 export interface Settings extends Omit<StackConfig, 'databaseSecretRef' | 'oauthClientKeySecretRef'> {
   stack: string
   logLevel: NonNullable<StackConfig['logLevel']>
-  secrets: Record<SecretName, SecretRef>
+  /** databaseUrl: the service's URL in external mode; a CloudNativePG stack wires its own (src/database.ts). */
+  secrets: { databaseUrl?: SecretRef; oauthClientKey: SecretRef }
 }
 
 /** The Secret the program creates for values set as Pulumi secrets. */
@@ -188,7 +192,10 @@ export function parseStackConfig(
     ...rest,
     stack,
     logLevel: config.logLevel ?? 'info',
-    secrets: { databaseUrl: secretRef('databaseUrl'), oauthClientKey: secretRef('oauthClientKey') },
+    secrets: {
+      ...(config.database.mode === 'external' ? { databaseUrl: secretRef('databaseUrl') } : {}),
+      oauthClientKey: secretRef('oauthClientKey'),
+    },
   }
 }
 
@@ -238,8 +245,12 @@ export function splitStackConfig(
  * The program warns about them, so a preview shows what to fill in before the first `up`.
  */
 export function placeholders(settings: Settings): string[] {
+  const db = settings.database
   const cidrs = {
-    'database.cidrs': settings.database.cidrs,
+    ...(db.mode === 'external' && 'cidrs' in db.egress ? { 'database.egress.cidrs': db.egress.cidrs } : {}),
+    ...(db.mode === 'cloudnative-pg'
+      ? { 'database.apiServer.cidrs': db.apiServer.cidrs, 'database.backup.cidrs': db.backup.cidrs }
+      : {}),
     'oauth.cidrs': settings.oauth.cidrs,
     'ees.cidrs': settings.ees.cidrs,
     'partitionService.cidrs': settings.partitionService.cidrs,
@@ -250,5 +261,10 @@ export function placeholders(settings: Settings): string[] {
     .map(([key]) => `${project}:${key}`)
   if (settings.ingress.host.endsWith('.example')) found.push(`${project}:ingress.host`)
   if (/@sha256:0{64}$/.test(settings.image)) found.push(`${project}:image`)
+  if (db.mode === 'cloudnative-pg' && /@sha256:0{64}$/.test(db.imageName))
+    found.push(`${project}:database.imageName`)
+  if (db.mode === 'external' && db.host.endsWith('.example')) found.push(`${project}:database.host`)
+  if (db.mode === 'cloudnative-pg' && db.backup.endpointURL?.includes('.example'))
+    found.push(`${project}:database.backup.endpointURL`)
   return found
 }

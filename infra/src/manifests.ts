@@ -21,6 +21,14 @@ import type { ISecret } from 'kubernetes-models/v1/Secret'
 import type { IService } from 'kubernetes-models/v1/Service'
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import { managedSecretName, type SecretRef, type Settings } from './config.ts'
+import {
+  buildDataTier,
+  type CustomObject,
+  connectionBudget,
+  databaseEgress,
+  databaseWiring,
+} from './database.ts'
+import { monitoringObjects } from './monitoring.ts'
 import { objectStorageEgress, objectStorageEnv, objectStorageSecretEnv } from './object-storage.ts'
 
 /** Facts about the service image (apps/registry), from @ebox/deployment: ports, health routes, shutdown drain. */
@@ -30,6 +38,9 @@ export const service = {
   liveRoute: HEALTH_PATHS.live,
   readyRoute: HEALTH_PATHS.ready,
   shutdownGraceMs: DEFAULT_SHUTDOWN_GRACE_MS,
+  /** Publication limits (PUBLICATION_MAX_REQUEST_BYTES, HTTP_REQUEST_TIMEOUT_MS); the ingress lets as much through. */
+  maxRequestBytes: 250 * 1024 * 1024,
+  requestTimeoutSeconds: 300,
   /** The image's `node` user; numeric so the kubelet can check runAsNonRoot. */
   uid: 1000,
 }
@@ -69,6 +80,12 @@ export interface Manifests {
   ingress: IIngress
   autoscaler: IHorizontalPodAutoscaler
   disruptionBudget: IPodDisruptionBudget
+  workerDisruptionBudget: IPodDisruptionBudget
+  /** Headless Service of the worker: its metrics port, for the ServiceMonitor. */
+  workerService: IService
+  /** CloudNativePG Cluster(s) and ScheduledBackup, or the DNS-name egress policy of an external database. */
+  dataTier: CustomObject[]
+  serviceMonitor?: CustomObject
 }
 
 export interface KubeObject {
@@ -90,13 +107,17 @@ export function manifestList(m: Manifests): KubeObject[] {
     m.config,
     ...(m.secret ? [m.secret] : []),
     ...m.networkPolicies,
+    ...m.dataTier,
     m.migration,
     m.registry,
     m.worker,
     m.service,
+    m.workerService,
     m.ingress,
     m.autoscaler,
     m.disruptionBudget,
+    m.workerDisruptionBudget,
+    ...(m.serviceMonitor ? [m.serviceMonitor] : []),
   ]
 }
 
@@ -116,10 +137,27 @@ export function buildManifests(s: Settings): Manifests {
   const config: IConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    // A new name for new content: the pod templates change with it, so a config change rolls the pods.
+    // A new name for new content: the pod templates change with it, so a config change rolls the pods. Never
+    // changed in place, and kept after the next rollout (component.ts), so `kubectl rollout undo` finds it.
     metadata: meta(`registry-config-${contentHash(configData)}`),
+    immutable: true,
     data: configData,
   }
+  const budget = connectionBudget(s)
+  const serviceUrl = s.secrets.databaseUrl ?? { name: managedSecretName, key: 'database-url' }
+  const wiring = databaseWiring(s.database, { name: serviceUrl.name, key: serviceUrl.key })
+  const appLabel = { 'app.kubernetes.io/name': names.app }
+  const dataTier = buildDataTier(s.database, {
+    namespace: s.namespace,
+    environment: s.environment,
+    appLabel,
+    meta,
+    autoscaling: s.autoscaling,
+    workerReplicas: s.workerReplicas,
+    ...(s.monitoring ? { monitoring: s.monitoring } : {}),
+  })
+  const monitoring =
+    s.monitoring && monitoringObjects(s.monitoring, { meta, appLabel, metricsPort: service.metricsPort })
 
   const managed = Object.values(s.secrets).filter((ref) => ref.managed)
   const secret: ISecret | undefined =
@@ -141,7 +179,18 @@ export function buildManifests(s: Settings): Manifests {
     env: [
       // Beside terminationGracePeriodSeconds, which must outlast it.
       { name: 'SHUTDOWN_GRACE_MS' satisfies VariableName, value: String(service.shutdownGraceMs) },
-      secretEnv('DATABASE_URL', s.secrets.databaseUrl),
+      // The migration Job connects as the schema's owner, the service and the worker as the DML-only role.
+      ...(component === 'migrate'
+        ? [{ name: 'DATABASE_URL', valueFrom: { secretKeyRef: wiring.migrationUrl } }]
+        : wiring.serviceEnv),
+      // Sized with max_connections (src/database.ts, connectionBudget).
+      ...(component === 'api' ? [{ name: 'DB_POOL_MAX', value: String(budget.apiPoolMax) }] : []),
+      ...(component === 'worker'
+        ? [
+            { name: 'DB_POOL_MAX', value: String(budget.workerPoolMax) },
+            { name: 'WORKER_CONCURRENCY', value: String(budget.workerConcurrency) },
+          ]
+        : []),
       // The migration needs the database only: it never sees the OAuth client key.
       ...(component === 'migrate' ? [] : [secretEnv('OAUTH_CLIENT_KEY', s.secrets.oauthClientKey)]),
       ...(component === 'migrate' ? [] : objectStorageSecretEnv(s.objectStorage)),
@@ -174,6 +223,9 @@ export function buildManifests(s: Settings): Manifests {
     spec: {
       serviceAccountName: names.serviceAccount,
       automountServiceAccountToken: false,
+      ...(s.imagePullSecrets?.length
+        ? { imagePullSecrets: s.imagePullSecrets.map((name) => ({ name })) }
+        : {}),
       securityContext: {
         runAsNonRoot: true,
         runAsUser: service.uid,
@@ -193,6 +245,14 @@ export function buildManifests(s: Settings): Manifests {
                 topologyKey: 'kubernetes.io/hostname',
                 whenUnsatisfiable: 'DoNotSchedule',
                 // Tainted nodes the pods cannot run on do not count as empty domains.
+                nodeTaintsPolicy: 'Honor',
+                labelSelector: { matchLabels: selector(component) },
+              },
+              // And across zones: a zone outage takes at most a third of the pods (with three zones).
+              {
+                maxSkew: 1,
+                topologyKey: 'topology.kubernetes.io/zone',
+                whenUnsatisfiable: 'DoNotSchedule',
                 nodeTaintsPolicy: 'Honor',
                 labelSelector: { matchLabels: selector(component) },
               },
@@ -253,7 +313,13 @@ export function buildManifests(s: Settings): Manifests {
     },
     config,
     ...(secret ? { secret } : {}),
-    networkPolicies: networkPolicies(s, meta, selector),
+    networkPolicies: [
+      ...networkPolicies(s, meta, selector),
+      ...dataTier.networkPolicies,
+      ...(monitoring ? [monitoring.networkPolicy] : []),
+    ],
+    dataTier: [...dataTier.objects, ...dataTier.fqdnPolicies],
+    ...(monitoring ? { serviceMonitor: monitoring.serviceMonitor } : {}),
     migration,
     registry: deployment(names.registry, 'api', s.replicas),
     worker: deployment(names.worker, 'worker', s.workerReplicas),
@@ -264,7 +330,20 @@ export function buildManifests(s: Settings): Manifests {
       spec: {
         type: 'ClusterIP',
         selector: selector('api'),
-        ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+        ports: [
+          { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+          { name: 'metrics', port: service.metricsPort, targetPort: 'metrics', protocol: 'TCP' },
+        ],
+      },
+    },
+    workerService: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(names.worker, 'worker'),
+      spec: {
+        clusterIP: 'None',
+        selector: selector('worker'),
+        ports: [{ name: 'metrics', port: service.metricsPort, targetPort: 'metrics', protocol: 'TCP' }],
       },
     },
     ingress: {
@@ -272,7 +351,7 @@ export function buildManifests(s: Settings): Manifests {
       kind: 'Ingress',
       metadata: {
         ...meta(names.registry, 'api'),
-        ...(s.ingress.annotations ? { annotations: s.ingress.annotations } : {}),
+        annotations: { ...ingressLimits(), ...s.ingress.annotations },
       },
       spec: {
         ingressClassName: s.ingress.className,
@@ -319,6 +398,12 @@ export function buildManifests(s: Settings): Manifests {
       // One pod at a time: node drains proceed even with a single replica in acc.
       spec: { maxUnavailable: 1, selector: { matchLabels: selector('api') } },
     },
+    workerDisruptionBudget: {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: meta(names.worker, 'worker'),
+      spec: { maxUnavailable: 1, selector: { matchLabels: selector('worker') } },
+    },
   }
 }
 
@@ -344,10 +429,27 @@ function runtimeEnv(s: Settings): Record<string, string> {
     // The pods are reachable only through the ingress controller: one proxy whose X-Forwarded-For is true.
     TRUST_PROXY_HOPS: '1',
     ...objectStorageEnv(s.objectStorage),
+    // The same limits as the ingress's (ingressLimits).
+    PUBLICATION_MAX_REQUEST_BYTES: String(service.maxRequestBytes),
+    HTTP_REQUEST_TIMEOUT_MS: String(service.requestTimeoutSeconds * 1000),
   }
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
   )
+}
+
+/**
+ * ingress-nginx lets a publication through whole: its body limit (default 1 MiB) and timeouts (default 60 s) match
+ * the service's; the body streams to the pod instead of being spooled to the controller's disk first.
+ */
+export function ingressLimits(): Record<string, string> {
+  return {
+    'nginx.ingress.kubernetes.io/proxy-body-size': `${service.maxRequestBytes / (1024 * 1024)}m`,
+    'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
+    'nginx.ingress.kubernetes.io/proxy-buffering': 'off',
+    'nginx.ingress.kubernetes.io/proxy-read-timeout': String(service.requestTimeoutSeconds),
+    'nginx.ingress.kubernetes.io/proxy-send-timeout': String(service.requestTimeoutSeconds),
+  }
 }
 
 function secretEnv(name: VariableName, ref: SecretRef) {
@@ -412,7 +514,7 @@ function networkPolicies(
             { protocol: 'TCP', port: 53 },
           ],
         },
-        toCidrs(s.database.cidrs, s.database.port),
+        ...databaseEgress(s.database),
       ],
     }),
     // Only the registry and the worker call the federation: OAuth, EES and the Partition service.

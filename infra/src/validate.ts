@@ -9,6 +9,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace'
 import { Secret } from 'kubernetes-models/v1/Secret'
 import { Service } from 'kubernetes-models/v1/Service'
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
+import { validateCustomResource } from './custom-resources.ts'
 import type { KubeObject } from './manifests.ts'
 
 type ModelClass = { apiVersion: string; kind: string } & (new (data: never) => { validate(): void })
@@ -34,6 +35,8 @@ const models = new Map<string, ModelClass>(
  * fields, and fields the schema does not know (a misspelled field is silently dropped by the API server).
  */
 export function validateManifest(manifest: KubeObject): string[] {
+  const custom = validateCustomResource(manifest)
+  if (custom) return custom
   const Model = models.get(`${manifest.apiVersion}/${manifest.kind}`)
   if (!Model) return [`no schema for ${manifest.apiVersion} ${manifest.kind}`]
   const accepts = (data: unknown) => {

@@ -7,7 +7,7 @@ import {
   splitStackConfig,
 } from '../src/config.ts'
 import { loadStackFile } from '../src/stack-file.ts'
-import { stackConfig } from './stacks.ts'
+import { externalDatabase, stackConfig } from './stacks.ts'
 
 const digest = 'a'.repeat(64)
 
@@ -93,6 +93,7 @@ describe('stack config', () => {
 
   test('takes each secret from a Pulumi secret or an existing Secret, exactly one', () => {
     const raw = prdRaw()
+    raw.database = externalDatabase
     expect(() => parseStackConfig('prd', raw, { databaseUrl: false, oauthClientKey: true })).toThrow(
       'missing ebox-registry:databaseUrl: set it with `pulumi config set --secret databaseUrl`, ' +
         'or point ebox-registry:databaseSecretRef at an existing Kubernetes Secret',
@@ -119,13 +120,22 @@ describe('stack config', () => {
 
   test('lists the placeholders still to replace', () => {
     expect(placeholders(loadStackFile('prd'))).toEqual([
-      'ebox-registry:database.cidrs',
+      'ebox-registry:database.apiServer.cidrs',
+      'ebox-registry:database.backup.cidrs',
       'ebox-registry:oauth.cidrs',
       'ebox-registry:ees.cidrs',
       'ebox-registry:partitionService.cidrs',
       'ebox-registry:objectStorage.cidrs',
       'ebox-registry:ingress.host',
       'ebox-registry:image',
+      'ebox-registry:database.imageName',
+      'ebox-registry:database.backup.endpointURL',
     ])
+  })
+
+  test('a CloudNativePG stack wires its own database URLs; the databaseUrl secret is for external mode', () => {
+    expect(parseStackConfig('prd', prdRaw(), secretsSet).secrets).toEqual({
+      oauthClientKey: { name: 'registry-secrets', key: 'oauth-client-key', managed: true },
+    })
   })
 })

@@ -17,7 +17,7 @@ describe.each(stacks)('rendered YAML of stack %s', (stack) => {
     const dir = tempDir()
     const { files } = renderStack(stack, dir)
     expect(readdirSync(dir).sort()).toEqual(files.map((file) => file.slice(dir.length + 1)).sort())
-    expect(files).toHaveLength(16)
+    expect(files).toHaveLength(23)
     for (const file of files) {
       const manifest = parse(readFileSync(file, 'utf8')) as KubeObject
       expect(validateManifest(manifest), file).toEqual([])
@@ -29,12 +29,14 @@ describe.each(stacks)('rendered YAML of stack %s', (stack) => {
     const text = renderStack(stack, dir)
       .files.map((file) => readFileSync(file, 'utf8'))
       .join('\n')
-    expect(text).toContain('database-url: (set from a Pulumi secret)')
-    expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY|postgres:\/\//)
+    expect(text).toContain('oauth-client-key: (set from a Pulumi secret)')
+    // The service's connection string names the server and the role; the password comes from a Secret.
+    expect(text).toContain('postgres://ebox_registry_service@registry-db-rw:5432/registry')
+    expect(text).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY|postgres:\/\/[^/\s@]*:[^/\s@]*@/)
   })
 })
 
-test('`render -- --stack <name>` writes the folder without the Pulumi CLI', () => {
+test('`render -- --stack <name>` writes the folder without the Pulumi CLI', { timeout: 60_000 }, () => {
   const out = tempDir()
   const run = (...args: string[]) =>
     spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/render.ts', ...args], {
@@ -43,9 +45,9 @@ test('`render -- --stack <name>` writes the folder without the Pulumi CLI', () =
     })
   const ok = run('--', '--stack', 'acc', '--out', out)
   expect(ok.stderr).toBe('')
-  expect(ok.stdout).toContain(`16 manifests of stack acc written to ${out}`)
+  expect(ok.stdout).toContain(`23 manifests of stack acc written to ${out}`)
   expect(ok.stdout).toContain('note: ebox-registry:ees.cidrs still holds a placeholder')
-  expect(readdirSync(out)).toContain('11-Deployment-registry.yaml')
+  expect(readdirSync(out)).toContain('15-Deployment-registry.yaml')
   expect(run('--').status).toBe(2)
 })
 

@@ -171,6 +171,34 @@ const failingCases: Record<string, { from: string; change: (props: object) => vo
     },
     message: /0.0.0.0\/0 is not a scope|allows every port/,
   },
+  'production-database-ha-and-backup': {
+    from: 'registry-cluster-registry-db',
+    change: (p) => {
+      const spec = (p as { spec: { backup?: unknown; instances: number } }).spec
+      delete spec.backup
+      spec.instances = 1
+    },
+    message: /instances is 1, production needs at least 3[\s\S]*no backup/,
+  },
+  'zone-spread-in-production': {
+    from: 'registry-worker',
+    change: (p) => {
+      const pod = podOf(p)
+      pod.topologySpreadConstraints = pod.topologySpreadConstraints!.filter(
+        (c) => c.topologyKey !== 'topology.kubernetes.io/zone',
+      )
+    },
+    message: /no topology spread constraint across zones/,
+  },
+  'ingress-accepts-publications': {
+    from: 'registry-ingress',
+    change: (p) => {
+      const annotations = (p as { metadata: { annotations: Record<string, string> } }).metadata.annotations
+      delete annotations['nginx.ingress.kubernetes.io/proxy-body-size']
+      annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'] = '60'
+    },
+    message: /proxy-body-size \(default 1m\) is below 262144000 bytes[\s\S]*proxy-read-timeout 60 s/,
+  },
   'autoscaler-v2': {
     from: 'registry-autoscaler',
     change: (p) => {

@@ -6,7 +6,7 @@ import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/Netw
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap'
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { type Recorded, runProgram, type Stack, stacks, testSecrets } from './stacks.ts'
+import { externalDatabase, type Recorded, runProgram, type Stack, stacks, testSecrets } from './stacks.ts'
 
 type Run = Awaited<ReturnType<typeof runProgram>>
 const runs = {} as Record<Stack, Run>
@@ -45,13 +45,21 @@ describe.each(stacks)('stack %s', (stack) => {
         'NetworkPolicy allow-egress-dns-postgres',
         'NetworkPolicy allow-egress-federation',
         'NetworkPolicy allow-egress-object-store',
+        'NetworkPolicy allow-database-ingress',
+        'NetworkPolicy allow-database-egress',
+        'NetworkPolicy allow-metrics-scrape',
+        'Cluster registry-db',
+        'ScheduledBackup registry-db-daily',
         'Job registry-migrate-<hash>',
         'Deployment registry',
         'Deployment registry-worker',
         'Service registry',
+        'Service registry-worker',
         'Ingress registry',
         'HorizontalPodAutoscaler registry',
         'PodDisruptionBudget registry',
+        'PodDisruptionBudget registry-worker',
+        'ServiceMonitor registry',
       ].sort(),
     )
     for (const r of runs[stack].resources)
@@ -110,9 +118,14 @@ describe.each(stacks)('stack %s', (stack) => {
 
   test('secrets reach the pods only as Secret references, the Secret holding the Pulumi secrets', () => {
     const env = deployment(stack, 'registry').spec!.template.spec!.containers[0]!.env!
+    // The service role's password from its Secret; the URL only names the server.
     expect(env).toContainEqual({
       name: 'DATABASE_URL',
-      valueFrom: { secretKeyRef: { name: 'registry-secrets', key: 'database-url' } },
+      value: 'postgres://ebox_registry_service@registry-db-rw:5432/registry',
+    })
+    expect(env).toContainEqual({
+      name: 'PGPASSWORD',
+      valueFrom: { secretKeyRef: { name: 'registry-db-service', key: 'password' } },
     })
     expect(env).toContainEqual({
       name: 'OAUTH_CLIENT_KEY',
@@ -123,7 +136,7 @@ describe.each(stacks)('stack %s', (stack) => {
     // Marked secret for Pulumi (kept encrypted in the state), holding the values of `config set --secret`.
     expect(secret).toEqual({
       '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270',
-      value: { 'database-url': testSecrets.databaseUrl, 'oauth-client-key': testSecrets.oauthClientKey },
+      value: { 'oauth-client-key': testSecrets.oauthClientKey },
     })
   })
 
@@ -134,15 +147,21 @@ describe.each(stacks)('stack %s', (stack) => {
     expect(job.spec!.backoffLimit).toBe(2)
     expect(job.metadata.annotations).toEqual({ 'pulumi.com/replaceUnready': 'true' })
     // The migration gets the database and nothing else secret.
-    expect(job.spec!.template.spec!.containers[0]!.env!.map((e) => e.name)).toEqual([
-      'SHUTDOWN_GRACE_MS',
-      'DATABASE_URL',
+    expect(job.spec!.template.spec!.containers[0]!.env!).toEqual([
+      { name: 'SHUTDOWN_GRACE_MS', value: '10000' },
+      // The schema's owner, from the Secret CloudNativePG writes for it.
+      { name: 'DATABASE_URL', valueFrom: { secretKeyRef: { name: 'registry-db-app', key: 'uri' } } },
     ])
     for (const name of ['registry-deployment', 'registry-worker']) {
       expect(byName(stack, name).dependencies).toContain('registry-migration')
     }
     expect(byName(stack, 'registry-migration').dependencies).toEqual(
-      expect.arrayContaining(['registry-config', 'registry-secret', 'registry-default-deny']),
+      expect.arrayContaining([
+        'registry-config',
+        'registry-secret',
+        'registry-default-deny',
+        'registry-cluster-registry-db',
+      ]),
     )
     const configName = one<IConfigMap & { metadata: { name: string } }>(stack, 'core/v1:ConfigMap').metadata
       .name
@@ -170,6 +189,9 @@ describe.each(stacks)('stack %s', (stack) => {
     const ports = (name: string) =>
       policy(name).egress!.flatMap((rule) => rule.ports!.map((p) => `${p.protocol}/${p.port}`))
     expect(ports('allow-egress-dns-postgres')).toEqual(['UDP/53', 'TCP/53', 'TCP/5432'])
+    expect(policy('allow-egress-dns-postgres').egress![1]!.to).toEqual([
+      { podSelector: { matchLabels: { 'cnpg.io/cluster': 'registry-db' } } },
+    ])
     expect(ports('allow-egress-federation')).toEqual(['TCP/443', 'TCP/443', 'TCP/443'])
     expect(policies.flatMap((p) => p.spec!.egress ?? []).every((rule) => rule.to!.length > 0)).toBe(true)
   })
@@ -184,7 +206,9 @@ describe.each(stacks)('stack %s', (stack) => {
       kind: 'Deployment',
       name: 'registry',
     })
-    expect(one(stack, 'policy/v1:PodDisruptionBudget')).toMatchObject({ spec: { maxUnavailable: 1 } })
+    expect(one(stack, 'policy/v1:PodDisruptionBudget', 'registry')).toMatchObject({
+      spec: { maxUnavailable: 1 },
+    })
   })
 })
 
@@ -197,20 +221,20 @@ describe('acc and prd differ only where the environments do', () => {
         replicas: registry.replicas,
         workerReplicas: deployment(stack, 'registry-worker').spec!.replicas,
         autoscaling: [autoscaler.minReplicas, autoscaler.maxReplicas],
-        spreadAcrossNodes: registry.template.spec!.topologySpreadConstraints?.map((c) => c.topologyKey) ?? [],
+        spread: registry.template.spec!.topologySpreadConstraints?.map((c) => c.topologyKey) ?? [],
       }
     }
     expect(summary('acc')).toEqual({
       replicas: 1,
       workerReplicas: 1,
       autoscaling: [1, 2],
-      spreadAcrossNodes: [],
+      spread: [],
     })
     expect(summary('prd')).toEqual({
       replicas: 3,
       workerReplicas: 2,
       autoscaling: [3, 10],
-      spreadAcrossNodes: ['kubernetes.io/hostname'],
+      spread: ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'],
     })
   })
 
@@ -256,13 +280,16 @@ describe('acc and prd differ only where the environments do', () => {
 test('a preview warns about every placeholder still in the stack file', () => {
   expect(runs.prd.warnings).toEqual(
     [
-      'database.cidrs',
+      'database.apiServer.cidrs',
+      'database.backup.cidrs',
       'oauth.cidrs',
       'ees.cidrs',
       'partitionService.cidrs',
       'objectStorage.cidrs',
       'ingress.host',
       'image',
+      'database.imageName',
+      'database.backup.endpointURL',
     ].map(
       (key) =>
         `warning: [runtime] ebox-registry:${key} still holds a placeholder: set the real value before deploying (docs/operations.md)`,
@@ -290,6 +317,7 @@ describe('the program refuses unsafe config', () => {
   test('a missing secret', async () => {
     await expect(
       runProgram('acc', (config) => {
+        config['ebox-registry:database'] = externalDatabase
         delete config['ebox-registry:databaseUrl']
       }),
     ).rejects.toThrow(/missing ebox-registry:databaseUrl/)
@@ -298,6 +326,7 @@ describe('the program refuses unsafe config', () => {
 
 test('a secret may instead reference an existing Kubernetes Secret', async () => {
   const { resources } = await runProgram('acc', (config) => {
+    config['ebox-registry:database'] = externalDatabase
     delete config['ebox-registry:databaseUrl']
     config['ebox-registry:databaseSecretRef'] = { name: 'registry-database', key: 'url' }
   })
@@ -310,4 +339,45 @@ test('a secret may instead reference an existing Kubernetes Secret', async () =>
     value: object
   }
   expect(Object.keys(secret.value)).toEqual(['oauth-client-key'])
+})
+
+describe('an external (managed) database', () => {
+  const external = (egress: object) =>
+    runProgram('prd', (config) => {
+      config['ebox-registry:database'] = { ...externalDatabase, egress }
+    })
+  const spec = (resources: Recorded[], name: string) =>
+    (resources.find((r) => r.name === name)!.inputs as unknown as { spec: Record<string, unknown> }).spec
+
+  test('is reached by its DNS name (CiliumNetworkPolicy toFQDNs), so a failover to a new address stays allowed', async () => {
+    const { resources } = await external({ fqdn: true })
+    expect(resources.map((r) => r.type)).not.toContain('kubernetes:postgresql.cnpg.io/v1:Cluster')
+    const fqdn = spec(resources, 'registry-ciliumnetworkpolicy-allow-egress-database-fqdn')
+    expect(fqdn.egress).toContainEqual({
+      toFQDNs: [{ matchName: 'registry.postgres.internal' }],
+      toPorts: [{ ports: [{ port: '5432', protocol: 'TCP' }] }],
+    })
+    // No address rule for the database in the plain NetworkPolicy: only DNS.
+    const plain = spec(resources, 'registry-allow-egress-dns-postgres') as unknown as INetworkPolicy['spec']
+    expect(plain!.egress!.flatMap((rule) => rule.to!.map((peer) => peer.ipBlock))).toEqual([undefined])
+  })
+
+  test('or by the subnet it fails over within; the migration uses its own role', async () => {
+    const { resources } = await external({ cidrs: ['10.20.0.0/24'] })
+    const plain = spec(resources, 'registry-allow-egress-dns-postgres') as unknown as INetworkPolicy['spec']
+    expect(plain!.egress![1]).toEqual({
+      to: [{ ipBlock: { cidr: '10.20.0.0/24' } }],
+      ports: [{ protocol: 'TCP', port: 5432 }],
+    })
+    const job = resources.find((r) => r.type === 'kubernetes:batch/v1:Job')!.inputs as unknown as IJob
+    expect(job.spec!.template.spec!.containers[0]!.env).toContainEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'registry-db-migrator', key: 'url' } },
+    })
+    const registry = resources.find((r) => r.name === 'registry-deployment')!.inputs as unknown as IDeployment
+    expect(registry.spec!.template.spec!.containers[0]!.env).toContainEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'registry-secrets', key: 'database-url' } },
+    })
+  })
 })

@@ -19,6 +19,15 @@ export interface Recorded {
   dependencies: string[]
 }
 
+/** A managed PostgreSQL (external mode), for tests of the service's own DATABASE_URL secret. */
+export const externalDatabase = {
+  mode: 'external',
+  host: 'registry.postgres.internal',
+  port: 5432,
+  migrationSecretRef: { name: 'registry-db-migrator', key: 'url' },
+  egress: { cidrs: ['10.20.0.0/24'] },
+}
+
 /** Test values for the two Pulumi secrets. */
 export const testSecrets = {
   databaseUrl: 'postgres://registry:not-a-real-password@db.internal:5432/registry',

@@ -2,7 +2,7 @@
 import { auditCommand } from './audit/cli.ts'
 import { refdataCommand } from './cli/refdata.ts'
 import { seedCommand } from './cli/seed.ts'
-import { loadMigrateConfig } from './config/common.ts'
+import { loadDatabaseConfig, loadMigrateConfig } from './config/common.ts'
 import { ConfigError } from './config/reader.ts'
 import { loadConfig } from './config.ts'
 import { contentCommand } from './content/cli.ts'
@@ -20,8 +20,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
     await serve(loadConfig())
   },
   async migrate() {
-    const { databaseUrl } = loadMigrateConfig()
-    const applied = await migrateUp(databaseUrl, (line) => console.log(line))
+    const { databaseUrl, timeouts } = loadMigrateConfig()
+    const applied = await migrateUp(databaseUrl, (line) => console.log(line), timeouts)
     console.log(applied.length ? `applied ${applied.join(', ')}` : 'migrations are current')
   },
   /** `registry audit verify` | `registry audit export --from DATE --to DATE [--out FILE]` */
@@ -43,7 +43,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   /** `registry worker`: EES delivery and scheduler. `registry worker requeue-dead`: dead letters back to pending. */
   async worker(args) {
     if (args[0] === 'requeue-dead') {
-      return requeueDeadCommand(loadMigrateConfig().databaseUrl)
+      return requeueDeadCommand(loadDatabaseConfig().databaseUrl)
     }
     await runWorker(loadWorkerConfig())
   },

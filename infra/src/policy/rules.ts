@@ -18,6 +18,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container'
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec'
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount'
 import { environmentLabel, service } from '../manifests.ts'
+import { dataTierResourceRules, dataTierStackRules } from './data-tier-rules.ts'
 
 export const types = {
   deployment: 'kubernetes:apps/v1:Deployment',
@@ -184,7 +185,10 @@ export const resourceRules: ResourceRule[] = [
               ),
             )
       for (const [name, value] of literals) {
-        if (secretName.test(name)) report(`${name} is set in plain text; reference a Secret instead`)
+        // A connection string without a password names a server; its password comes from a Secret (PGPASSWORD).
+        const credentialFree = name === 'DATABASE_URL' && !secretValue.test(value)
+        if (secretName.test(name) && !credentialFree)
+          report(`${name} is set in plain text; reference a Secret instead`)
         else if (secretValue.test(value)) report(`${name} holds what looks like a credential`)
       }
     },
@@ -294,5 +298,8 @@ export const stackRules: StackValidationPolicy[] = [
     },
   ),
 ]
+
+resourceRules.push(...dataTierResourceRules)
+stackRules.push(...dataTierStackRules)
 
 export const policies = [...resourceRules, ...stackRules]

@@ -62,6 +62,9 @@ export const VARIABLES = {
   PUBLICATION_MAX_FILE_BYTES: { processes: SERVE },
   PUBLICATION_MAX_REQUEST_BYTES: { processes: SERVE },
   PUBLICATION_MAX_ATTACHMENTS: { processes: SERVE },
+  // `registry migrate`: bounds on one migration (apps/registry/src/db/migrate.ts).
+  MIGRATION_LOCK_TIMEOUT_MS: { processes: ['migrate'] },
+  MIGRATION_STATEMENT_TIMEOUT_MS: { processes: ['migrate'] },
   // Where attachment content lives (apps/registry/src/content/config.ts); credentials come from the AWS chain.
   CONTENT_STORE: { processes: CONTENT_READERS },
   S3_BUCKET: { processes: CONTENT_READERS },

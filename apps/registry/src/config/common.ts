@@ -2,6 +2,7 @@ import { createPrivateKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { type DeploymentEnvironment, ENVIRONMENTS } from '@ebox/contract'
 import { DEFAULT_PORTS, DEFAULT_SHUTDOWN_GRACE_MS } from '@ebox/deployment'
+import { type MigrateOptions, migrationDefaults } from '../db/migrate.ts'
 import { defaultsFor, type EnvironmentDefaults } from '../environment-defaults.ts'
 import { type Env, type Reader, readConfiguration } from './reader.ts'
 
@@ -13,13 +14,18 @@ import { type Env, type Reader, readConfiguration } from './reader.ts'
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
-/** What `registry migrate` (and `registry worker requeue-dead`) need: the database, nothing else. */
-export interface MigrateConfig {
+/** What one-shot commands such as `registry worker requeue-dead` need: the database, nothing else. */
+export interface DatabaseConfig {
   databaseUrl: string
 }
 
+/** `registry migrate`: the database and how long a migration may wait for a lock or run one statement. */
+export interface MigrateConfig extends DatabaseConfig {
+  timeouts: Required<Omit<MigrateOptions, 'dir'>>
+}
+
 /** What every long-running process (serve, worker) reads first. */
-export interface ProcessConfig extends MigrateConfig {
+export interface ProcessConfig extends DatabaseConfig {
   environment: DeploymentEnvironment
   logLevel: LogLevel
   shutdownGraceMs: number
@@ -30,8 +36,23 @@ export function readDatabaseUrl(read: Reader): string {
   return read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:'])
 }
 
-export function loadMigrateConfig(env: Env = process.env): MigrateConfig {
+export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   return readConfiguration(env, (read) => ({ databaseUrl: readDatabaseUrl(read) }))
+}
+
+export function loadMigrateConfig(env: Env = process.env): MigrateConfig {
+  return readConfiguration(env, (read) => ({
+    databaseUrl: readDatabaseUrl(read),
+    timeouts: {
+      lockTimeoutMs: read.integer('MIGRATION_LOCK_TIMEOUT_MS', migrationDefaults.lockTimeoutMs, 0, 600_000),
+      statementTimeoutMs: read.integer(
+        'MIGRATION_STATEMENT_TIMEOUT_MS',
+        migrationDefaults.statementTimeoutMs,
+        0,
+        86_400_000,
+      ),
+    },
+  }))
 }
 
 /** The common part of serve and worker, with the federation defaults of its environment (ACC and PRD). */

@@ -9,6 +9,7 @@ import {
 } from '@ebox/contract'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/unavailable.ts'
 
 /** Error responses every route may give; spread into a route's `response` schema. */
 export function errorResponses(...statuses: number[]) {
@@ -44,6 +45,12 @@ export default fp(
       }
       const status = error.statusCode ?? 500
       if (status >= 400 && status < 500) return send(reply, codeForStatus(status), status)
+      // A restart or failover of PostgreSQL: the request may succeed again in a moment.
+      if (isDatabaseUnavailable(error)) {
+        request.log.warn({ err: error }, 'database unavailable')
+        reply.header('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS))
+        return send(reply, 'SERVICE_UNAVAILABLE', 503)
+      }
       request.log.error({ err: error }, 'unexpected error')
       return send(reply, codeForStatus(status), Math.max(status, 500))
     })
