@@ -17,7 +17,7 @@ describe.each(stacks)('rendered YAML of stack %s', (stack) => {
     const dir = tempDir()
     const { files } = renderStack(stack, dir)
     expect(readdirSync(dir).sort()).toEqual(files.map((file) => file.slice(dir.length + 1)).sort())
-    expect(files).toHaveLength(23)
+    expect(files).toHaveLength(24)
     for (const file of files) {
       const manifest = parse(readFileSync(file, 'utf8')) as KubeObject
       expect(validateManifest(manifest), file).toEqual([])
@@ -45,9 +45,9 @@ test('`render -- --stack <name>` writes the folder without the Pulumi CLI', { ti
     })
   const ok = run('--', '--stack', 'acc', '--out', out)
   expect(ok.stderr).toBe('')
-  expect(ok.stdout).toContain(`23 manifests of stack acc written to ${out}`)
+  expect(ok.stdout).toContain(`24 manifests of stack acc written to ${out}`)
   expect(ok.stdout).toContain('note: ebox-registry:ees.cidrs still holds a placeholder')
-  expect(readdirSync(out)).toContain('15-Deployment-registry.yaml')
+  expect(readdirSync(out)).toContain('16-Deployment-registry.yaml')
   expect(run('--').status).toBe(2)
 })
 

@@ -20,6 +20,8 @@ const WORKER = ['worker'] as const
 export const VARIABLES = {
   // Every process: the database.
   DATABASE_URL: { processes: ALL, secret: true },
+  // The database password when DATABASE_URL carries none (the CloudNativePG stacks).
+  PGPASSWORD: { processes: ALL, secret: true },
   // The long-running processes: environment, logging, shutdown, pool, listeners.
   EBOX_ENVIRONMENT: { processes: SERVE_AND_WORKER },
   LOG_LEVEL: { processes: SERVE_AND_WORKER },

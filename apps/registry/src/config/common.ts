@@ -32,8 +32,18 @@ export interface ProcessConfig extends DatabaseConfig {
   db: { poolMax: number; statementTimeoutMs: number }
 }
 
+/**
+ * DATABASE_URL, with PGPASSWORD put in when the URL carries none: on Kubernetes the URL (host, role, database)
+ * is plain configuration and only the password comes from a Secret (infra/src/database.ts).
+ */
 export function readDatabaseUrl(read: Reader): string {
-  return read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:'])
+  const url = read.url('DATABASE_URL', undefined, ['postgres:', 'postgresql:'])
+  const password = read.optional('PGPASSWORD')
+  if (!password || !url) return url
+  const parsed = new URL(url)
+  if (parsed.password) return url
+  parsed.password = password
+  return parsed.toString()
 }
 
 export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
