@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from 'node:util'
+import { accOrder, accRecord, accVerification } from './commands/acc-attest.ts'
 import { check } from './commands/check.ts'
 import { type CliIo, Context, OPTIONS, processIo } from './commands/context.ts'
 import { current } from './commands/current.ts'
@@ -26,11 +27,18 @@ export const USAGE = `Usage: ebox-release <command> [options]
   current   --env acc|prd                       what the stack runs (digest, commit, image)
   resolve   --decision D [--digest D] [--commit SHA]  the digest a run is about
   check     --decision promote|rollback --digest D --signature OUTCOME --provenance OUTCOME
+            --trusted-root FILE --attestations DIR [--repo-dir DIR] [--main-ref origin/main]
             [--allow-waiting] [--now ISO] [--out verdict.json]   refuse or allow; exit 1 on refusal
+  acc-order --commit SHA [--repo-dir DIR]       refuse a commit older than what ACC runs
+  acc-record --event arrived|departed --digest D --commit SHA [--previous-digest D] --out FILE
+                                                the ACC deploy record deploy-acc.yml signs
+  acc-verification --digest D --commit SHA --deployed-at ISO --conformance-dir DIR --load-report FILE
+            [--migrations-dir DIR] --out FILE   the ACC verification deploy-acc.yml signs
   summary   --verdict verdict.json [--repo-dir DIR] [--allow-waiting]   markdown for the approver
   settle    --env acc|prd --action deploy|promote|rollback --digest D [--commit SHA] --outcomes 'up=success …'
-            [--verdict FILE] [--approved-by a,b] [--conformance-dir DIR --load-report FILE]
-  reject    --digest D --reason TEXT            mark a digest as never to reach PRD
+            [--verdict FILE] [--approved-by a,b] [--evidence FILE --bundle FILE --conformance-dir DIR
+            --load-report FILE]
+  reject    --digest D --reason TEXT [--out FILE]   mark a digest as never to reach PRD (FILE: what to sign)
   wait-ready --url URL [--timeout-seconds 300]
   load-check --base-url URL [--out FILE]        the policy's short load check; exit 1 when over its limits
   freeze    [--at ISO]                          is PRD frozen at that instant (default now)
@@ -43,6 +51,9 @@ const COMMANDS: Record<string, (ctx: Context) => number | Promise<number>> = {
   resolve,
   check,
   summary,
+  'acc-order': accOrder,
+  'acc-record': accRecord,
+  'acc-verification': accVerification,
   settle: settleCommand,
   reject,
   'wait-ready': waitReadyCommand,

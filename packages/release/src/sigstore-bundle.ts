@@ -59,7 +59,10 @@ interface RawBytes {
 
 /** The parts of a trusted root (`gh attestation trusted-root`) this verifier uses: the certificate authorities. */
 export interface TrustedRoot {
-  certificateAuthorities: { certChain: { certificates: RawBytes[] }; validFor?: { start?: string; end?: string } }[]
+  certificateAuthorities: {
+    certChain: { certificates: RawBytes[] }
+    validFor?: { start?: string; end?: string }
+  }[]
 }
 
 interface CertificateAuthority {
@@ -77,7 +80,9 @@ export function parseTrustedRoots(text: string): CertificateAuthority[] {
   const parsed: TrustedRoot[] = roots.length > 1 ? roots.map((line) => JSON.parse(line)) : [JSON.parse(text)]
   return parsed.flatMap((root) =>
     (root.certificateAuthorities ?? []).map((ca) => ({
-      chain: ca.certChain.certificates.map((cert) => X509Certificate.parse(Buffer.from(cert.rawBytes, 'base64'))),
+      chain: ca.certChain.certificates.map((cert) =>
+        X509Certificate.parse(Buffer.from(cert.rawBytes, 'base64')),
+      ),
       start: ca.validFor?.start ? new Date(ca.validFor.start) : undefined,
       end: ca.validFor?.end ? new Date(ca.validFor.end) : undefined,
     })),
@@ -133,7 +138,10 @@ export function verifyBundle(bundle: unknown, authorities: CertificateAuthority[
   if (typeof bundle !== 'object' || bundle === null) throw new BundleError('not a Sigstore bundle')
   // `gh attestation download` may wrap each bundle as { bundle, … }.
   const wrapped = (bundle as { bundle?: unknown }).bundle
-  const record = (typeof wrapped === 'object' && wrapped !== null ? wrapped : bundle) as Record<string, unknown>
+  const record = (typeof wrapped === 'object' && wrapped !== null ? wrapped : bundle) as Record<
+    string,
+    unknown
+  >
   const envelope = record.dsseEnvelope as
     | { payload?: string; payloadType?: string; signatures?: { sig?: string }[] }
     | undefined

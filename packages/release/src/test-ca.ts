@@ -5,7 +5,12 @@
  */
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
 import { dsse } from '@sigstore/core'
-import { FULCIO_OID, GITHUB_OIDC_ISSUER, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1 } from './sigstore-bundle.ts'
+import {
+  FULCIO_OID,
+  GITHUB_OIDC_ISSUER,
+  IN_TOTO_PAYLOAD_TYPE,
+  IN_TOTO_STATEMENT_V1,
+} from './sigstore-bundle.ts'
 
 const length = (n: number): Buffer =>
   n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff])
@@ -196,4 +201,3 @@ export function unsignedBundle(statement: object): object {
     dsseEnvelope: { payload: payload.toString('base64'), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [] },
   }
 }
-

@@ -3,11 +3,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { parseArgs } from 'node:util'
 import { parse } from 'yaml'
+import { type DigestAttestations, readAttestations, type Trust } from '../attestations.ts'
 import { evidencePath } from '../evidence.ts'
 import { parseFreezeCalendar } from '../freeze.ts'
 import { commitAndPush } from '../git.ts'
 import { formatLedgerLine, parseLedger } from '../ledger.ts'
 import type { Decision } from '../promotion.ts'
+import { parseBundles, parseTrustedRoots } from '../sigstore-bundle.ts'
 import {
   ENVIRONMENTS,
   type Environment,
@@ -54,6 +56,19 @@ export const OPTIONS = {
   'timeout-seconds': { type: 'string' },
   root: { type: 'string' },
   'ledger-dir': { type: 'string' },
+  attestations: { type: 'string' },
+  'trusted-root': { type: 'string' },
+  'main-ref': { type: 'string' },
+  event: { type: 'string' },
+  'previous-digest': { type: 'string' },
+  'deployed-at': { type: 'string' },
+  'migrations-dir': { type: 'string' },
+  evidence: { type: 'string' },
+  bundle: { type: 'string' },
+  'plan-file': { type: 'string' },
+  'stack-state': { type: 'string' },
+  'approvals-file': { type: 'string' },
+  'run-attempt': { type: 'string' },
   branch: { type: 'string' },
   calendar: { type: 'string' },
   policy: { type: 'string' },
@@ -129,6 +144,23 @@ export class Context {
     const now = text ? new Date(text) : new Date()
     if (Number.isNaN(now.getTime())) throw new ReleaseError('INVALID_INPUT', `not an instant: ${text}`)
     return now
+  }
+  /** The Sigstore trusted root (`gh attestation trusted-root`) and this repository's identity. */
+  trust(): Trust {
+    const path = required(this.values, 'trusted-root')
+    const { GITHUB_REPOSITORY: repository, GITHUB_SERVER_URL: serverUrl = 'https://github.com' } = this.io.env
+    if (!repository) throw new ReleaseError('INVALID_INPUT', '$GITHUB_REPOSITORY is not set')
+    return { authorities: parseTrustedRoots(readFileSync(path, 'utf8')), repository, serverUrl }
+  }
+  /**
+   * The signed statements about a digest, as `gh attestation download` wrote them into --attestations DIR
+   * (`sha256:<hex>.jsonl`), verified: only what holds is kept.
+   */
+  attested(digest: string, trust: Trust): DigestAttestations {
+    const dir = this.values.attestations
+    const names = [`${digest}.jsonl`, `${digest.replace(/^sha256:/, '')}.jsonl`]
+    const path = dir && names.map((name) => join(dir, name)).find((candidate) => existsSync(candidate))
+    return readAttestations(path ? parseBundles(readFileSync(path, 'utf8')) : [], digest, trust)
   }
   get actor(): string {
     return this.io.env.GITHUB_TRIGGERING_ACTOR || this.io.env.GITHUB_ACTOR || 'unknown'

@@ -1,4 +1,6 @@
 /** `reject`: mark a digest as never to reach PRD. */
+import { writeFileSync } from 'node:fs'
+import type { RejectionRecord } from '../attestations.ts'
 import { resolveDigest } from '../promotion.ts'
 import { type AccEvidence, type LedgerEntry, ReleaseError } from '../schemas.ts'
 import { type Context, required } from './context.ts'
@@ -25,6 +27,9 @@ export function reject(ctx: Context): number {
     runUrl: ctx.runUrl,
     reasons: [reason],
   }
+  // The statement reject-digest.yml signs on the digest: what `check` trusts. The ledger line is history.
+  const signed: RejectionRecord = { digest, reason, actor: ctx.actor, at: entry.at }
+  if (ctx.values.out) writeFileSync(ctx.values.out, `${JSON.stringify(signed, null, 2)}\n`)
   ctx.record(`prd: ${digest} rejected by ${ctx.actor}`, [entry])
   ctx.io.stderr(`${digest} is rejected: it will never be promoted to PRD\n`)
   return 0

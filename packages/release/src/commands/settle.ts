@@ -1,33 +1,12 @@
 /** `settle`: after a deploy job, record what happened (and the ACC evidence on success). */
-import { createHash } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildEvidence, evidenceDir, evidencePath, readChangesets } from '../evidence.ts'
+import { evidenceDir, evidencePath } from '../evidence.ts'
 import { currentDeployment } from '../ledger.ts'
 import type { Verdict } from '../promotion.ts'
-import {
-  CONFORMANCE_PROFILES,
-  type ConformanceResult,
-  LoadCheckReport,
-  ReleaseError,
-  validate,
-} from '../schemas.ts'
+import { AccEvidence, ReleaseError, validate } from '../schemas.ts'
 import { ACC_GATES, PRD_GATES, type StepResult, settle } from '../settle.ts'
 import { type Context, environment, readJson, required } from './context.ts'
-
-function conformanceResults(conformanceDir: string, profiles: readonly string[]): ConformanceResult[] {
-  return CONFORMANCE_PROFILES.filter((profile) => profiles.includes(profile)).map((profile) => {
-    const path = join(conformanceDir, profile, 'report.json')
-    const text = readFileSync(path)
-    return {
-      profile,
-      // Only passing runs reach this point: the workflow gates on the suite's exit code.
-      passed: true,
-      report: `conformance-${profile}.json`,
-      reportSha256: createHash('sha256').update(text).digest('hex'),
-    }
-  })
-}
 
 /** `up=success ready=failure …`: the outcomes of the job's steps, by id. */
 export function parseOutcomes(text: string): Record<string, StepResult> {
@@ -76,40 +55,29 @@ export function settleCommand(ctx: Context): number {
   })
 
   let write = (): void => {}
-  const recordsEvidence = isAcc && settlement.ok
-  if (recordsEvidence) {
-    if (!commit) throw new ReleaseError('INVALID_INPUT', '--commit is required')
-    const policy = ctx.policy()
+  if (isAcc && settlement.ok) {
+    // The predicate deploy-acc attested (see acc-attest.ts), kept readable beside its reports and signed bundle.
+    const evidence = validate(
+      AccEvidence,
+      readJson(required(ctx.values, 'evidence'), 'the evidence'),
+      'the evidence',
+    )
+    if (evidence.digest !== digest || evidence.commit !== commit)
+      throw new ReleaseError(
+        'INVALID_INPUT',
+        `the evidence is about ${evidence.digest} at ${evidence.commit}`,
+      )
     const conformanceDir = required(ctx.values, 'conformance-dir')
     const loadReportPath = required(ctx.values, 'load-report')
-    const loadReport = validate(
-      LoadCheckReport,
-      readJson(loadReportPath, 'the load report'),
-      'the load report',
-    )
+    const bundle = ctx.values.bundle
     const dir = evidenceDir(digest)
-    const evidence = buildEvidence({
-      digest,
-      image: `${ctx.repository()}@${digest}`,
-      commit,
-      verifiedAt: at,
-      runUrl: ctx.runUrl,
-      changesets: readChangesets(ctx.values['changeset-dir'] ?? '.changeset'),
-      conformance: conformanceResults(conformanceDir, policy.requiredProfiles).map((result) => ({
-        ...result,
-        report: `${dir}/${result.report}`,
-      })),
-      loadCheck: loadReport,
-    })
     write = () => {
       const target = join(ctx.ledgerDir, dir)
       mkdirSync(target, { recursive: true })
-      for (const profile of policy.requiredProfiles)
-        copyFileSync(
-          join(conformanceDir, profile, 'report.json'),
-          join(target, `conformance-${profile}.json`),
-        )
+      for (const result of evidence.conformance)
+        copyFileSync(join(conformanceDir, result.profile, 'report.json'), join(ctx.ledgerDir, result.report))
       copyFileSync(loadReportPath, join(target, 'load.json'))
+      if (bundle) copyFileSync(bundle, join(target, 'acc-verification.sigstore.json'))
       writeFileSync(join(ctx.ledgerDir, evidencePath(digest)), `${JSON.stringify(evidence, null, 2)}\n`)
     }
   }
