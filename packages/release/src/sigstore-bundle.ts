@@ -6,7 +6,7 @@
  * Not checked here: the Rekor transparency-log entry. The workflow's `gh attestation verify` checks it; this
  * module decides what the pipeline trusts (identity, subject, predicate), which `gh` cannot express.
  */
-import { ASN1Obj, crypto as sigstoreCrypto, dsse, X509Certificate } from '@sigstore/core'
+import { ASN1Obj, dsse, crypto as sigstoreCrypto, X509Certificate } from '@sigstore/core'
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1'

@@ -61,7 +61,7 @@ export function renderSummary(input: SummaryInput): string {
     lines.push(
       verdict.rollbackTo
         ? `| Automatic rollback target | \`${verdict.rollbackTo.digest}\` (${link(verdict.rollbackTo.commit)}) |`
-        : `| Automatic rollback target | **none**: a failed deployment stops and pages${verdict.noRollback ? ` (${escapeMarkdown(verdict.noRollback)})` : ''} |`,
+        : `| Automatic rollback target | **none**: a failed deployment stops and pages${verdict.noRollback ? ` (${verdict.noRollback})` : ''} |`,
     )
   if (verdict.acc)
     lines.push(

@@ -9,7 +9,6 @@ import { parseFreezeCalendar } from '../freeze.ts'
 import { commitAndPush } from '../git.ts'
 import { formatLedgerLine, parseLedger } from '../ledger.ts'
 import type { Decision } from '../promotion.ts'
-import { parseBundles, parseTrustedRoots } from '../sigstore-bundle.ts'
 import {
   ENVIRONMENTS,
   type Environment,
@@ -18,6 +17,7 @@ import {
   ReleaseError,
   validate,
 } from '../schemas.ts'
+import { parseBundles, parseTrustedRoots } from '../sigstore-bundle.ts'
 
 export interface CliIo {
   stdout(text: string): void
