@@ -112,65 +112,65 @@ function checked<T extends TSchema>(schema: T, value: unknown): Static<T> | stri
 /** Verifies every bundle offered about `digest` and keeps what holds; each rejected one says why. */
 export function readAttestations(bundles: unknown[], digest: string, trust: Trust): DigestAttestations {
   const facts: DigestAttestations = { deploys: [], rejections: [], distrusted: [] }
-  const hex = digest.replace(/^sha256:/, '')
   bundles.forEach((bundle, index) => {
-    const distrust = (why: string): void => {
-      facts.distrusted.push(`statement ${index + 1}: ${why}`)
-    }
-    let verified: ReturnType<typeof verifyBundle>
-    try {
-      verified = verifyBundle(bundle, trust.authorities)
-    } catch (error) {
-      if (error instanceof BundleError) return distrust(error.message)
-      return distrust(`not a readable Sigstore bundle (${error instanceof Error ? error.message : error})`)
-    }
-    const { statement, signer } = verified
-    const workflow = SIGNER_WORKFLOW[statement.predicateType]
-    if (!workflow) return // another kind of statement (an SBOM, …): not ours to judge
-    const kind = statement.predicateType.replace(/^.*\/attestations\//, '')
-    if (!statement.subject.some((subject) => subject.digest.sha256 === hex))
-      return distrust(`${kind} is about another image`)
-    const wrongSigner = signerProblem(signer, trust, workflow)
-    if (wrongSigner) return distrust(`${kind} ${wrongSigner}`)
-    const envelope = { signer, signedAfter: verified.signedAfter, signedBefore: verified.signedBefore }
-
-    if (statement.predicateType === PREDICATE.provenance) {
-      facts.provenanceCommit = signer.sourceRepositoryDigest
-      return
-    }
-    if (statement.predicateType === PREDICATE.accVerification) {
-      const predicate = checked(AccEvidence, statement.predicate)
-      if (typeof predicate === 'string') return distrust(`${kind}: ${predicate}`)
-      if (predicate.digest !== digest) return distrust(`${kind} names ${predicate.digest}, not ${digest}`)
-      if (predicate.commit !== signer.sourceRepositoryDigest)
-        return distrust(
-          `${kind} names commit ${predicate.commit}, but was signed by a run of ${signer.sourceRepositoryDigest}`,
-        )
-      if (
-        !withinSigning(predicate.verifiedAt, envelope) ||
-        Date.parse(predicate.deployedAt) > Date.parse(predicate.verifiedAt)
-      )
-        return distrust(
-          `${kind} says verified at ${predicate.verifiedAt}, but was signed between ${envelope.signedAfter.toISOString()} and ${envelope.signedBefore.toISOString()}: back-dated`,
-        )
-      if (!facts.verification || predicate.verifiedAt > facts.verification.predicate.verifiedAt)
-        facts.verification = { predicate, ...envelope }
-      return
-    }
-    if (statement.predicateType === PREDICATE.accDeploy) {
-      const predicate = checked(AccDeployRecord, statement.predicate)
-      if (typeof predicate === 'string') return distrust(`${kind}: ${predicate}`)
-      if (predicate.digest !== digest || !withinSigning(predicate.at, envelope))
-        return distrust(`${kind} of ${predicate.at} is not about this digest or is back-dated`)
-      facts.deploys.push({ predicate, ...envelope })
-      return
-    }
-    const predicate = checked(RejectionRecord, statement.predicate)
-    if (typeof predicate === 'string') return distrust(`${kind}: ${predicate}`)
-    if (predicate.digest !== digest) return distrust(`${kind} names ${predicate.digest}, not ${digest}`)
-    facts.rejections.push({ predicate, ...envelope })
+    const why = judge(bundle, digest, trust, facts)
+    if (why) facts.distrusted.push(`statement ${index + 1}: ${why}`)
   })
   return facts
+}
+
+/** Adds what one bundle proves to `facts`, or returns why it proves nothing. */
+function judge(bundle: unknown, digest: string, trust: Trust, facts: DigestAttestations): string | undefined {
+  const hex = digest.replace(/^sha256:/, '')
+  let verified: ReturnType<typeof verifyBundle>
+  try {
+    verified = verifyBundle(bundle, trust.authorities)
+  } catch (error) {
+    if (error instanceof BundleError) return error.message
+    return `not a readable Sigstore bundle (${error instanceof Error ? error.message : error})`
+  }
+  const { statement, signer } = verified
+  const workflow = SIGNER_WORKFLOW[statement.predicateType]
+  if (!workflow) return undefined // another kind of statement (an SBOM, …): not ours to judge
+  const kind = statement.predicateType.replace(/^.*\/attestations\//, '')
+  if (!statement.subject.some((subject) => subject.digest.sha256 === hex))
+    return `${kind} is about another image`
+  const wrongSigner = signerProblem(signer, trust, workflow)
+  if (wrongSigner) return `${kind} ${wrongSigner}`
+  const envelope = { signer, signedAfter: verified.signedAfter, signedBefore: verified.signedBefore }
+
+  if (statement.predicateType === PREDICATE.provenance) {
+    facts.provenanceCommit = signer.sourceRepositoryDigest
+    return undefined
+  }
+  if (statement.predicateType === PREDICATE.accVerification) {
+    const predicate = checked(AccEvidence, statement.predicate)
+    if (typeof predicate === 'string') return `${kind}: ${predicate}`
+    if (predicate.digest !== digest) return `${kind} names ${predicate.digest}, not ${digest}`
+    if (predicate.commit !== signer.sourceRepositoryDigest)
+      return `${kind} names commit ${predicate.commit}, but was signed by a run of ${signer.sourceRepositoryDigest}`
+    if (
+      !withinSigning(predicate.verifiedAt, envelope) ||
+      Date.parse(predicate.deployedAt) > Date.parse(predicate.verifiedAt)
+    )
+      return `${kind} says verified at ${predicate.verifiedAt}, but was signed between ${envelope.signedAfter.toISOString()} and ${envelope.signedBefore.toISOString()}: back-dated`
+    if (!facts.verification || predicate.verifiedAt > facts.verification.predicate.verifiedAt)
+      facts.verification = { predicate, ...envelope }
+    return undefined
+  }
+  if (statement.predicateType === PREDICATE.accDeploy) {
+    const predicate = checked(AccDeployRecord, statement.predicate)
+    if (typeof predicate === 'string') return `${kind}: ${predicate}`
+    if (predicate.digest !== digest || !withinSigning(predicate.at, envelope))
+      return `${kind} of ${predicate.at} is not about this digest or is back-dated`
+    facts.deploys.push({ predicate, ...envelope })
+    return undefined
+  }
+  const predicate = checked(RejectionRecord, statement.predicate)
+  if (typeof predicate === 'string') return `${kind}: ${predicate}`
+  if (predicate.digest !== digest) return `${kind} names ${predicate.digest}, not ${digest}`
+  facts.rejections.push({ predicate, ...envelope })
+  return undefined
 }
 
 /** The digest's latest continuous stay in ACC, from the signed deploy records (and the verification's own). */
