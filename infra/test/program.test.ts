@@ -51,6 +51,7 @@ describe.each(stacks)('stack %s', (stack) => {
         'Ingress registry',
         'HorizontalPodAutoscaler registry',
         'PodDisruptionBudget registry',
+        ...(stack === 'prd' ? ['ClusterPolicy ebox-registry-require-acc-verification'] : []),
       ].sort(),
     )
     for (const r of runs[stack].resources)
