@@ -9,6 +9,7 @@ import { accOrder, accRecord, accVerification } from './commands/acc-attest.ts'
 import { check } from './commands/check.ts'
 import { type CliIo, Context, OPTIONS, processIo } from './commands/context.ts'
 import { current } from './commands/current.ts'
+import { approvals, planCheck, planSeal } from './commands/deploy-guards.ts'
 import { freeze } from './commands/freeze.ts'
 import { lintWorkflowsCommand } from './commands/lint-workflows.ts'
 import { loadCheckCommand } from './commands/load-check.ts'
@@ -34,6 +35,10 @@ export const USAGE = `Usage: ebox-release <command> [options]
                                                 the ACC deploy record deploy-acc.yml signs
   acc-verification --digest D --commit SHA --deployed-at ISO --conformance-dir DIR --load-report FILE
             [--migrations-dir DIR] --out FILE   the ACC verification deploy-acc.yml signs
+  approvals --approvals-file FILE --run-attempt N   this attempt approved by someone else (N: the gate's attempt)
+  plan-seal --env prd --plan-file FILE --stack-state FILE --digest IMAGE --commit SHA --out FILE
+  plan-check --env prd --plan-file FILE --evidence SEAL --stack-state FILE --digest IMAGE --commit SHA
+                                                refuse a saved plan too old, altered or for another stack state
   summary   --verdict verdict.json [--repo-dir DIR] [--allow-waiting]   markdown for the approver
   settle    --env acc|prd --action deploy|promote|rollback --digest D [--commit SHA] --outcomes 'up=success …'
             [--verdict FILE] [--approved-by a,b] [--evidence FILE --bundle FILE --conformance-dir DIR
@@ -54,6 +59,9 @@ const COMMANDS: Record<string, (ctx: Context) => number | Promise<number>> = {
   'acc-order': accOrder,
   'acc-record': accRecord,
   'acc-verification': accVerification,
+  approvals,
+  'plan-seal': planSeal,
+  'plan-check': planCheck,
   settle: settleCommand,
   reject,
   'wait-ready': waitReadyCommand,

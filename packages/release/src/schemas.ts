@@ -163,6 +163,8 @@ export const Policy = Type.Object(
   {
     /** How long a digest must have been verified in ACC before it may reach PRD. */
     minimumSoakMinutes: Type.Integer({ minimum: 0 }),
+    /** How old the update plan saved at the gate may be when the deploy job applies it. */
+    maxPlanAgeMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60 }),
     /** Conformance profiles whose passing ACC run a promotion requires. */
     requiredProfiles: Type.Array(Type.Union(CONFORMANCE_PROFILES.map((profile) => Type.Literal(profile))), {
       minItems: 1,

@@ -9,6 +9,7 @@ export const commitOf = (char: string): string => char.repeat(40)
 
 export const POLICY: Policy = {
   minimumSoakMinutes: 120,
+  maxPlanAgeMinutes: 240,
   requiredProfiles: ['prod', 'certification'],
   loadCheck: {
     paths: ['/health/ready'],
