@@ -95,7 +95,7 @@ function attest(
   return bundle
 }
 const PASSED =
-  'up=success ready=success conformance_prod=success conformance_certification=success load=success rollback=skipped'
+  'up=success ready=success conformance_prod=success conformance_certification=success load=success verification=success attest_verification=success rollback=skipped'
 
 describe('ebox-release, from ACC to PRD', () => {
   const { root, remote, repo, commit, ledger } = workspace()
@@ -329,7 +329,7 @@ describe('ebox-release, from ACC to PRD', () => {
       '--commit',
       commit,
       '--outcomes',
-      'check=success up=success ready=success conformance=success rollback=skipped',
+      'check=success approvals=success up=success ready=success conformance=success rollback=skipped',
       '--verdict',
       verdict,
       '--approved-by',

@@ -31,8 +31,9 @@ export const USAGE = `Usage: ebox-release <command> [options]
             --trusted-root FILE --attestations DIR [--repo-dir DIR] [--main-ref origin/main]
             [--allow-waiting] [--now ISO] [--out verdict.json]   refuse or allow; exit 1 on refusal
   acc-order --commit SHA [--repo-dir DIR]       refuse a commit older than what ACC runs
-  acc-record --event arrived|departed --digest D --commit SHA [--previous-digest D] --out FILE
-                                                the ACC deploy record deploy-acc.yml signs
+  acc-record --event arrived|departed --digest D --commit SHA [--counterpart D] --out FILE
+                                                the ACC deploy record deploy-acc.yml signs (counterpart:
+                                                the digest replaced, or the replacement)
   acc-verification --digest D --commit SHA --deployed-at ISO --conformance-dir DIR --load-report FILE
             [--migrations-dir DIR] --out FILE   the ACC verification deploy-acc.yml signs
   approvals --approvals-file FILE --run-attempt N   this attempt approved by someone else (N: the gate's attempt)

@@ -54,7 +54,7 @@ export function accOrder(ctx: Context): number {
 export function accRecord(ctx: Context): number {
   const digest = required(ctx.values, 'digest')
   const event = required(ctx.values, 'event')
-  const counterpart = ctx.values['previous-digest'] || undefined
+  const counterpart = ctx.values.counterpart || undefined
   const record = validate(
     AccDeployRecord,
     {

@@ -60,7 +60,7 @@ export const OPTIONS = {
   'trusted-root': { type: 'string' },
   'main-ref': { type: 'string' },
   event: { type: 'string' },
-  'previous-digest': { type: 'string' },
+  counterpart: { type: 'string' },
   'deployed-at': { type: 'string' },
   'migrations-dir': { type: 'string' },
   evidence: { type: 'string' },
