@@ -64,6 +64,8 @@ export interface Verdict {
   noRollback?: string
   /** The digest's latest continuous stay in ACC, from signed deploy records. */
   acc?: AccStretch
+  /** The signed ACC verification the verdict rests on: what the approver's summary shows. */
+  evidence?: AccEvidence
 }
 
 /** A step outcome as GitHub reports it: `success`, `failure`, `cancelled` or `skipped`. */
@@ -191,6 +193,7 @@ export function evaluatePromotion(input: PromotionInput): Verdict {
     current: currentDeployment(ledger, 'prd'),
     ...(evidence ? compatibleRollback(ledger, digest, evidence.schemaVersion, input.history) : {}),
     ...(acc ? { acc } : {}),
+    ...(evidence ? { evidence } : {}),
   }
 }
 

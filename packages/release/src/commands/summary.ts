@@ -1,13 +1,11 @@
 /** `summary`: the approver's page, in Markdown, for $GITHUB_STEP_SUMMARY. */
 import { changesetsAddedBetween, commitsBetween, isAncestor } from '../git.ts'
 import type { Verdict } from '../promotion.ts'
-import type { AccEvidence } from '../schemas.ts'
 import { renderSummary } from '../summary.ts'
 import { type Context, readJson, required } from './context.ts'
 
 export function summary(ctx: Context): number {
   const verdict = readJson(required(ctx.values, 'verdict'), 'the verdict') as Verdict
-  const evidence = ctx.evidence(verdict.digest) as AccEvidence | undefined
   const repoDir = ctx.values['repo-dir'] ?? '.'
   const from = verdict.current?.commit
   const to = verdict.candidate?.commit
@@ -26,7 +24,7 @@ export function summary(ctx: Context): number {
   ctx.io.stdout(
     renderSummary({
       verdict,
-      evidence: verdict.decision === 'promote' ? evidence : undefined,
+      evidence: verdict.decision === 'promote' ? verdict.evidence : undefined,
       ...changes,
       repositoryUrl: ctx.repositoryUrl,
       allowWaiting: ctx.values['allow-waiting'] === true,
