@@ -4,7 +4,6 @@
  */
 import {
   environmentOf,
-  type Job,
   type Problem,
   PULUMI_ACTION,
   problem,

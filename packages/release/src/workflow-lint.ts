@@ -20,7 +20,6 @@ import {
   builds,
   environmentOf,
   expression,
-  type Job,
   type Problem,
   PULUMI_ACTION,
   problem,

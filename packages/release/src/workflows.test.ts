@@ -319,9 +319,11 @@ describe('the trust invariants catch', () => {
 
   it('a PRD deployment without the saved plan, or a gate that does not save it', async () => {
     expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a template
       await lintEdited(PROMOTE, '          plan: ${{ runner.temp }}/plan/prd.plan.json\n', ''),
     ).toContain('job deploy must apply the plan saved at the gate (plan and plan-seal on up)')
     expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a template
       await lintEdited(PROMOTE, '          plan-seal: ${{ runner.temp }}/prd.plan-seal.json\n', ''),
     ).toContain('job gate must save and seal the plan of its prd preview')
     expect(
