@@ -3,6 +3,7 @@
  * MessageRegistry. Stack outputs are the named exports below.
  */
 import * as pulumi from '@pulumi/pulumi'
+import { admissionPolicy } from './admission.ts'
 import { MessageRegistry } from './component.ts'
 import {
   fromPulumiString,
@@ -37,10 +38,25 @@ const secretValues = Object.fromEntries(
   }),
 )
 const registry = new MessageRegistry('registry', { settings, secretValues })
+// PRD admits only images with ACC's signed verification (docs/release-process.md, threat model).
+const admission =
+  settings.environment === 'production'
+    ? [
+        admissionPolicy(
+          'registry-admission',
+          {
+            namespace: settings.namespace,
+            imageRepository: settings.image.split('@')[0] ?? settings.image,
+            sourceRepository: new pulumi.Config('ebox-admission').require('sourceRepository'),
+          },
+          { parent: registry },
+        ),
+      ]
+    : []
 
 export const url = registry.url
 export const namespace = settings.namespace
 export const image = settings.image
 export const migrationJob = registry.migration.metadata.name
 /** URNs of every object the stack manages. */
-export const resources = pulumi.all(registry.resources.map((resource) => resource.urn))
+export const resources = pulumi.all([...registry.resources, ...admission].map((resource) => resource.urn))

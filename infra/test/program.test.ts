@@ -60,6 +60,7 @@ describe.each(stacks)('stack %s', (stack) => {
         'PodDisruptionBudget registry',
         'PodDisruptionBudget registry-worker',
         'ServiceMonitor registry',
+        ...(stack === 'prd' ? ['ClusterPolicy ebox-registry-require-acc-verification'] : []),
       ].sort(),
     )
     for (const r of runs[stack].resources)

@@ -3,10 +3,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { PREDICATE } from './attestations.ts'
 import { type CliIo, parseOutcomes, runCli } from './cli.ts'
 import { evidencePath } from './evidence.ts'
 import { parseLedger } from './ledger.ts'
-import { commitOf, digestOf, REPOSITORY } from './test-support.ts'
+import { TestCa } from './test-ca.ts'
+import { digestOf, REPOSITORY } from './test-support.ts'
 
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
@@ -37,7 +39,15 @@ function workspace() {
   mkdirSync(join(root, 'changesets'))
   writeFileSync(join(root, 'changesets', 'brave-fox.md'), "---\n'@ebox/registry': minor\n---\nAdds exports.")
   writeFileSync(join(root, 'calendar.yaml'), 'timeZone: Europe/Brussels\nwindows: []\nweekly: []\n')
-  return { root, remote, ledger: join(root, 'ledger') }
+  // The source repository: the commit ACC verifies is on its main.
+  const repo = join(root, 'repo')
+  mkdirSync(repo)
+  git(repo, 'init', '--quiet', '--initial-branch', 'main')
+  git(repo, 'commit', '--quiet', '--allow-empty', '-m', 'feat: exports')
+  const commit = git(repo, 'rev-parse', 'HEAD').trim()
+  mkdirSync(join(root, 'attestations'))
+  writeFileSync(join(root, 'trusted_root.json'), ca.trustedRoot())
+  return { root, remote, repo, commit, ledger: join(root, 'ledger') }
 }
 
 function cli(root: string) {
@@ -67,16 +77,44 @@ function cli(root: string) {
 }
 
 const D = digestOf('d')
+const ca = new TestCa()
+const MIGRATIONS = new URL('../../../apps/registry/migrations', import.meta.url).pathname
+
+/** What `actions/attest` does in deploy-acc.yml (or reject-digest.yml): sign the predicate file on the digest. */
+function attest(
+  root: string,
+  commit: string,
+  workflow: string,
+  predicateType: string,
+  file: string,
+  at: string,
+) {
+  const signer = { repository: 'acme/ebox', workflow, ref: 'refs/heads/main', commit, at: new Date(at) }
+  const bundle = ca.attest(signer, D, predicateType, JSON.parse(readFileSync(file, 'utf8')))
+  writeFileSync(join(root, 'attestations', `${D}.jsonl`), `${JSON.stringify(bundle)}\n`, { flag: 'a' })
+  return bundle
+}
 const PASSED =
-  'up=success ready=success conformance_prod=success conformance_certification=success load=success rollback=skipped'
+  'up=success ready=success conformance_prod=success conformance_certification=success load=success verification=success attest_verification=success rollback=skipped'
 
 describe('ebox-release, from ACC to PRD', () => {
-  const { root, remote, ledger } = workspace()
+  const { root, remote, repo, commit, ledger } = workspace()
   const run = cli(root)
   const verdict = join(root, 'verdict.json')
+  const trustArgs = [
+    '--trusted-root',
+    join(root, 'trusted_root.json'),
+    '--attestations',
+    join(root, 'attestations'),
+    '--repo-dir',
+    repo,
+    '--main-ref',
+    'main',
+  ]
   const check = (now: string) =>
     run(
       'check',
+      ...trustArgs,
       '--decision',
       'promote',
       '--digest',
@@ -91,6 +129,79 @@ describe('ebox-release, from ACC to PRD', () => {
       verdict,
     )
 
+  it('writes the ACC deploy record and verification that deploy-acc.yml signs', async () => {
+    const arrival = await run(
+      'acc-record',
+      '--event',
+      'arrived',
+      '--digest',
+      D,
+      '--commit',
+      commit,
+      '--now',
+      '2026-06-10T07:30:00Z',
+      '--out',
+      join(root, 'arrival.json'),
+    )
+    expect(arrival.stdout).toBe('at=2026-06-10T07:30:00.000Z\n')
+    expect(JSON.parse(readFileSync(join(root, 'arrival.json'), 'utf8'))).toEqual({
+      digest: D,
+      commit,
+      event: 'arrived',
+      at: '2026-06-10T07:30:00.000Z',
+      runUrl: 'https://github.com/acme/ebox/actions/runs/42',
+    })
+    const result = await run(
+      'acc-verification',
+      '--digest',
+      D,
+      '--commit',
+      commit,
+      '--deployed-at',
+      '2026-06-10T07:30:00.000Z',
+      '--conformance-dir',
+      join(root, 'conformance'),
+      '--load-report',
+      join(root, 'load.json'),
+      '--changeset-dir',
+      join(root, 'changesets'),
+      '--migrations-dir',
+      MIGRATIONS,
+      '--now',
+      '2026-06-10T08:00:00Z',
+      '--out',
+      join(root, 'verification.json'),
+    )
+    expect(result.code).toBe(0)
+    expect(JSON.parse(readFileSync(join(root, 'verification.json'), 'utf8'))).toMatchObject({
+      schemaVersion: expect.stringMatching(/^\d{4}_/),
+      deployedAt: '2026-06-10T07:30:00.000Z',
+      verifiedAt: '2026-06-10T08:00:00.000Z',
+    })
+    writeFileSync(
+      join(root, 'verification.sigstore.json'),
+      JSON.stringify(
+        attest(
+          root,
+          commit,
+          'deploy-acc.yml',
+          PREDICATE.accVerification,
+          join(root, 'verification.json'),
+          '2026-06-10T08:00:00Z',
+        ),
+      ),
+    )
+    writeFileSync(join(root, 'provenance.json'), '{"buildDefinition":{}}')
+    attest(
+      root,
+      commit,
+      'deploy-acc.yml',
+      PREDICATE.provenance,
+      join(root, 'provenance.json'),
+      '2026-06-10T07:00:00Z',
+    )
+  })
+
   it('records evidence and the ACC deployment after ACC passed, and pushes them', async () => {
     const result = await run(
       'settle',
@@ -101,15 +212,17 @@ describe('ebox-release, from ACC to PRD', () => {
       '--digest',
       D,
       '--commit',
-      commitOf('d'),
+      commit,
       '--outcomes',
       PASSED,
+      '--evidence',
+      join(root, 'verification.json'),
+      '--bundle',
+      join(root, 'verification.sigstore.json'),
       '--conformance-dir',
       join(root, 'conformance'),
       '--load-report',
       join(root, 'load.json'),
-      '--changeset-dir',
-      join(root, 'changesets'),
       '--now',
       '2026-06-10T08:00:00Z',
     )
@@ -119,7 +232,7 @@ describe('ebox-release, from ACC to PRD', () => {
     expect(JSON.parse(pushed)).toMatchObject({
       digest: D,
       image: `${REPOSITORY}@${D}`,
-      commit: commitOf('d'),
+      commit: commit,
       verifiedAt: '2026-06-10T08:00:00.000Z',
       runUrl: 'https://github.com/acme/ebox/actions/runs/42',
       changesets: [{ id: 'brave-fox', releases: { '@ebox/registry': 'minor' }, summary: 'Adds exports.' }],
@@ -131,6 +244,9 @@ describe('ebox-release, from ACC to PRD', () => {
     expect(
       git(remote, 'show', `promotion-ledger:evidence/${'d'.repeat(64)}/conformance-prod.json`),
     ).toContain('"prod"')
+    expect(
+      git(remote, 'show', `promotion-ledger:evidence/${'d'.repeat(64)}/acc-verification.sigstore.json`),
+    ).toContain('dsseEnvelope')
     const [recorded] = parseLedger(git(remote, 'show', 'promotion-ledger:ledger.jsonl'))
     expect(recorded).toMatchObject({
       environment: 'acc',
@@ -143,13 +259,13 @@ describe('ebox-release, from ACC to PRD', () => {
   it('refuses the digest before it soaked, then allows it, naming the evidence image and commit', async () => {
     const early = await check('2026-06-10T09:00:00Z')
     expect(early.code).toBe(1)
-    expect(early.stderr).toContain('::error::SOAK_INCOMPLETE: soaked 60 of 120 minutes in ACC')
+    expect(early.stderr).toContain('::error::SOAK_INCOMPLETE: soaked 90 of 120 minutes in ACC')
     expect(early.stdout).toContain('promotable=false\n')
 
     const later = await check('2026-06-10T10:00:00Z')
     expect(later.code).toBe(0)
     expect(later.stdout).toContain(`image=${REPOSITORY}@${D}\n`)
-    expect(later.stdout).toContain(`commit=${commitOf('d')}\n`)
+    expect(later.stdout).toContain(`commit=${commit}\n`)
     expect(later.stdout).toContain('rollback-image=\n')
     expect(JSON.parse(readFileSync(verdict, 'utf8')).promotable).toBe(true)
   })
@@ -157,6 +273,7 @@ describe('ebox-release, from ACC to PRD', () => {
   it('lets a proposal wait for the soak, with a warning instead of an error', async () => {
     const result = await run(
       'check',
+      ...trustArgs,
       '--digest',
       D,
       '--signature',
@@ -176,6 +293,7 @@ describe('ebox-release, from ACC to PRD', () => {
   it('refuses when the signature did not verify', async () => {
     const result = await run(
       'check',
+      ...trustArgs,
       '--digest',
       D,
       '--signature',
@@ -209,9 +327,9 @@ describe('ebox-release, from ACC to PRD', () => {
       '--digest',
       D,
       '--commit',
-      commitOf('d'),
+      commit,
       '--outcomes',
-      'check=success up=success ready=success conformance=success rollback=skipped',
+      'check=success approvals=success up=success ready=success conformance=success rollback=skipped',
       '--verdict',
       verdict,
       '--approved-by',
@@ -219,7 +337,7 @@ describe('ebox-release, from ACC to PRD', () => {
     )
     expect(result.code).toBe(0)
     const current = await run('current', '--env', 'prd')
-    expect(current.stdout).toBe(`digest=${D}\ncommit=${commitOf('d')}\nimage=${REPOSITORY}@${D}\n`)
+    expect(current.stdout).toBe(`digest=${D}\ncommit=${commit}\nimage=${REPOSITORY}@${D}\n`)
     const entries = parseLedger(readFileSync(join(ledger, 'ledger.jsonl'), 'utf8'))
     expect(entries.at(-1)).toMatchObject({
       environment: 'prd',
@@ -228,8 +346,17 @@ describe('ebox-release, from ACC to PRD', () => {
     })
   })
 
-  it('records a rejection, after which the digest is refused', async () => {
-    expect((await run('reject', '--digest', D, '--reason', 'breaks exports')).code).toBe(0)
+  it('records a rejection and writes what reject-digest.yml signs; the signed one refuses the digest', async () => {
+    const out = join(root, 'rejection.json')
+    expect((await run('reject', '--digest', D, '--reason', 'breaks exports', '--out', out)).code).toBe(0)
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({
+      digest: D,
+      reason: 'breaks exports',
+      actor: 'alice',
+    })
+    const at = JSON.parse(readFileSync(out, 'utf8')).at
+    attest(root, commit, 'reject-digest.yml', PREDICATE.rejection, out, at)
+    writeFileSync(join(ledger, 'ledger.jsonl'), '') // whoever deletes the ledger line does not lift it
     const result = await check('2026-06-10T10:00:00Z')
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('::error::REJECTED: rejected by alice')
@@ -239,6 +366,7 @@ describe('ebox-release, from ACC to PRD', () => {
     const unknown = digestOf('e')
     await run(
       'check',
+      ...trustArgs,
       '--digest',
       unknown,
       '--signature',
@@ -270,7 +398,7 @@ describe('ebox-release, from ACC to PRD', () => {
 })
 
 describe('ebox-release, when ACC fails', () => {
-  const { root, remote } = workspace()
+  const { root, remote, commit } = workspace()
   const run = cli(root)
 
   it('records no evidence, only the failure, and fails the job', async () => {
@@ -283,7 +411,7 @@ describe('ebox-release, when ACC fails', () => {
       '--digest',
       D,
       '--commit',
-      commitOf('d'),
+      commit,
       '--outcomes',
       PASSED.replace('conformance_certification=success', 'conformance_certification=failure'),
       '--conformance-dir',

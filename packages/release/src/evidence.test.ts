@@ -12,7 +12,7 @@ describe('evidence', () => {
 
   it('is validated when built', () => {
     const { schema: _schema, ...fields } = evidenceFor(digestOf('a'))
-    expect(buildEvidence(fields).schema).toBe('ebox.acc-evidence/v1')
+    expect(buildEvidence(fields).schema).toBe('ebox.acc-evidence/v2')
     expect(() => buildEvidence({ ...fields, commit: 'HEAD' })).toThrow(/ACC evidence is not valid: \/commit/)
     expect(() => buildEvidence({ ...fields, conformance: [] })).toThrow(/conformance/)
   })

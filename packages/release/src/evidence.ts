@@ -16,7 +16,7 @@ export function evidencePath(digest: string): string {
 }
 
 export function buildEvidence(fields: Omit<AccEvidence, 'schema'>): AccEvidence {
-  return validate(AccEvidence, { schema: 'ebox.acc-evidence/v1', ...fields }, 'the ACC evidence')
+  return validate(AccEvidence, { schema: 'ebox.acc-evidence/v2', ...fields }, 'the ACC evidence')
 }
 
 /**

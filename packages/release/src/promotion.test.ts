@@ -1,18 +1,31 @@
 import { describe, expect, it } from 'vitest'
 import { evaluatePromotion, evaluateRollback, type PromotionInput, resolveDigest } from './promotion.ts'
-import { commitOf, digestOf, entry, evidenceFor, NO_FREEZE, POLICY, REPOSITORY } from './test-support.ts'
+import {
+  attestedFor,
+  commitOf,
+  digestOf,
+  entry,
+  evidenceFor,
+  NO_FREEZE,
+  NOTHING_TRUSTED,
+  POLICY,
+  REPOSITORY,
+} from './test-support.ts'
 
 const A = digestOf('a')
 const B = digestOf('b')
 const C = digestOf('c')
-// Evidence written at 08:00Z; the policy asks for 120 minutes of soak.
-const AFTER_SOAK = new Date('2026-06-10T10:00:00Z')
+const D = digestOf('d')
+// In ACC from 07:30Z (verified 08:00Z); the policy asks for 120 minutes of soak.
+const AFTER_SOAK = new Date('2026-06-10T09:30:00Z')
 
 function input(overrides: Partial<PromotionInput> = {}): PromotionInput {
   return {
     digest: C,
     repository: REPOSITORY,
-    evidence: evidenceFor(C),
+    attested: attestedFor(C),
+    onMain: true,
+    history: { [A]: attestedFor(A), [B]: attestedFor(B) },
     ledger: [
       entry({ environment: 'prd', action: 'promote', digest: A, commit: commitOf('a') }),
       entry({ environment: 'prd', action: 'promote', digest: B, commit: commitOf('b') }),
@@ -39,16 +52,16 @@ describe('promotability', () => {
   })
 
   it('refuses a digest without ACC evidence', () => {
-    expect(codes({ evidence: undefined })).toEqual(['NO_EVIDENCE'])
+    expect(codes({ attested: NOTHING_TRUSTED })).toEqual(['NO_EVIDENCE'])
   })
 
   it('refuses evidence that names another digest or another repository', () => {
-    const other = evaluatePromotion(input({ evidence: evidenceFor(B) }))
+    const other = evaluatePromotion(input({ attested: attestedFor(C, evidenceFor(B)) }))
     expect(other.refusals.map((r) => r.code)).toEqual(['INVALID_EVIDENCE'])
     expect(other.refusals[0]?.message).toContain(`names ${B}, not ${C}`)
     expect(other.candidate).toBeUndefined()
     const elsewhere = evidenceFor(C, { image: `ghcr.io/evil/registry@${C}` })
-    expect(codes({ evidence: elsewhere })).toEqual(['INVALID_EVIDENCE'])
+    expect(codes({ attested: attestedFor(C, elsewhere) })).toEqual(['INVALID_EVIDENCE'])
   })
 
   it('refuses evidence with a failed or missing conformance profile, or a failed load check', () => {
@@ -57,20 +70,21 @@ describe('promotability', () => {
       ...base,
       conformance: base.conformance.map((r) => ({ ...r, passed: r.profile !== 'prod' })),
     }
-    expect(evaluatePromotion(input({ evidence: failed })).refusals[0]?.message).toMatch(
+    expect(evaluatePromotion(input({ attested: attestedFor(C, failed) })).refusals[0]?.message).toMatch(
       /prod conformance profile failed/,
     )
     const missing = { ...base, conformance: base.conformance.filter((r) => r.profile === 'prod') }
-    expect(evaluatePromotion(input({ evidence: missing })).refusals[0]?.message).toMatch(
+    expect(evaluatePromotion(input({ attested: attestedFor(C, missing) })).refusals[0]?.message).toMatch(
       /no certification conformance/,
     )
     const slow = { ...base, loadCheck: { ...base.loadCheck, passed: false } }
-    expect(codes({ evidence: slow })).toEqual(['INVALID_EVIDENCE'])
+    expect(codes({ attested: attestedFor(C, slow) })).toEqual(['INVALID_EVIDENCE'])
   })
 
   it('refuses evidence that does not match the schema', () => {
-    expect(codes({ evidence: { ...evidenceFor(C), extra: true } })).toEqual(['INVALID_EVIDENCE'])
-    expect(codes({ evidence: 'not json' })).toEqual(['INVALID_EVIDENCE'])
+    expect(codes({ attested: attestedFor(C, { ...evidenceFor(C), extra: true }) })).toEqual([
+      'INVALID_EVIDENCE',
+    ])
   })
 
   it('refuses when the signature or the provenance did not verify', () => {
@@ -91,12 +105,76 @@ describe('promotability', () => {
     expect(verdict.refusals).toEqual([
       {
         code: 'SOAK_INCOMPLETE',
-        message: 'soaked 85 of 120 minutes in ACC; promotable from 2026-06-10 12:00 (+02:00)',
-        clearsAt: '2026-06-10T10:00:00.000Z',
+        message: 'soaked 115 of 120 minutes in ACC; promotable from 2026-06-10 11:30 (+02:00)',
+        clearsAt: '2026-06-10T09:30:00.000Z',
       },
     ])
-    expect(evaluatePromotion(input({ now: new Date('2026-06-10T09:59:59Z') })).promotable).toBe(false)
-    expect(evaluatePromotion(input({ now: new Date('2026-06-10T10:00:00Z') })).promotable).toBe(true)
+    expect(evaluatePromotion(input({ now: new Date('2026-06-10T09:29:59Z') })).promotable).toBe(false)
+    expect(evaluatePromotion(input({ now: new Date('2026-06-10T09:30:00Z') })).promotable).toBe(true)
+  })
+
+  it('counts only continuous time in ACC: a digest ACC moved away from stops soaking, and says so', () => {
+    const departed = {
+      digest: C,
+      commit: commitOf('c'),
+      event: 'departed' as const,
+      at: '2026-06-10T07:35:00.000Z',
+      counterpart: D,
+      runUrl: 'https://github.com/acme/ebox/actions/runs/2',
+    }
+    const attested = attestedFor(C, evidenceFor(C), {
+      deploys: [{ ...attestedFor(C).verification!, predicate: departed }] as never,
+    })
+    const verdict = evaluatePromotion(input({ attested, now: new Date('2026-06-10T12:00:00Z') }))
+    expect(verdict.acc).toEqual({
+      since: '2026-06-10T07:30:00.000Z',
+      until: '2026-06-10T07:35:00.000Z',
+      movedOnTo: D,
+    })
+    expect(verdict.refusals).toEqual([
+      {
+        code: 'SOAK_INCOMPLETE',
+        message: `ran 5 of 120 minutes in ACC: ACC moved on to ${D} at 2026-06-10 09:35 (+02:00); deploy it to ACC again to soak`,
+      },
+    ])
+    expect(evaluatePromotion(input({ attested, allowWaiting: true })).promotable).toBe(false)
+    const back = { ...departed, event: 'arrived' as const, at: '2026-06-10T08:00:00.000Z' }
+    const returned = attestedFor(C, evidenceFor(C), {
+      deploys: [departed, back].map((predicate) => ({ ...attestedFor(C).verification!, predicate })) as never,
+    })
+    expect(
+      evaluatePromotion(input({ attested: returned, now: new Date('2026-06-10T10:00:00Z') })).acc,
+    ).toEqual({
+      since: '2026-06-10T08:00:00.000Z',
+    })
+    expect(codes({ attested: returned, now: new Date('2026-06-10T09:59:00Z') })).toEqual(['SOAK_INCOMPLETE'])
+  })
+
+  it("refuses a verification whose commit is not the build provenance's, or not on main", () => {
+    const built = attestedFor(C, evidenceFor(C), { provenanceCommit: commitOf('e') })
+    expect(evaluatePromotion(input({ attested: built })).refusals[0]?.message).toContain(
+      `ACC verified commit ${commitOf('c')}, but the image was built from ${commitOf('e')}`,
+    )
+    const unbuilt = attestedFor(C, evidenceFor(C), { provenanceCommit: undefined })
+    expect(evaluatePromotion(input({ attested: unbuilt })).refusals[0]?.message).toContain(
+      'no build provenance',
+    )
+    expect(evaluatePromotion(input({ onMain: false })).refusals[0]?.message).toContain(
+      `commit ${commitOf('c')} is not on main`,
+    )
+  })
+
+  it('rolls back automatically only to the last PRD release with the same schema version, else says why', () => {
+    const older = evidenceFor(B, { schemaVersion: '0005_federation' })
+    const history = { [A]: attestedFor(A), [B]: attestedFor(B, older) }
+    const verdict = evaluatePromotion(input({ history }))
+    expect(verdict.rollbackTo).toMatchObject({ digest: A })
+    const none = evaluatePromotion(input({ history: { [B]: attestedFor(B, older) } }))
+    expect(none.rollbackTo).toBeUndefined()
+    expect(none.noRollback).toBe(
+      `no earlier PRD release needs schema 0006_performance: ${B} (schema 0005_federation), ${A} (no trusted ACC verification)`,
+    )
+    expect(none.promotable).toBe(true)
   })
 
   it('refuses during a freeze, naming the window and the thaw in Brussels time', () => {
@@ -158,7 +236,7 @@ describe('promotability', () => {
     )
     expect(waiting.promotable).toBe(true)
     expect(waiting.refusals.map((r) => r.code)).toEqual(['SOAK_INCOMPLETE', 'FROZEN'])
-    expect(evaluatePromotion(input({ evidence: undefined, allowWaiting: true })).promotable).toBe(false)
+    expect(evaluatePromotion(input({ attested: NOTHING_TRUSTED, allowWaiting: true })).promotable).toBe(false)
     expect(
       evaluatePromotion(
         input({ verification: { signature: 'failure', provenance: 'success' }, allowWaiting: true }),
@@ -174,22 +252,46 @@ describe('promotability', () => {
 describe('a rollback requested by a release manager', () => {
   const ledger = input().ledger
 
-  it('goes to a digest PRD ran before, with that run commit, whatever the freeze or soak', () => {
-    const verdict = evaluateRollback({ ...input(), digest: A, ledger })
+  it('goes to a digest PRD ran before, with its verified commit, whatever the freeze or soak', () => {
+    const attested = attestedFor(A, evidenceFor(A, { commit: commitOf('a') }))
+    const verdict = evaluateRollback({ ...input(), attested, digest: A, ledger })
     expect(verdict.promotable).toBe(true)
     expect(verdict.candidate).toEqual({ digest: A, image: `${REPOSITORY}@${A}`, commit: commitOf('a') })
   })
 
   it('refuses a digest PRD never ran, a rejected one, or an unverifiable one', () => {
-    expect(evaluateRollback({ ...input(), digest: C, ledger }).refusals.map((r) => r.code)).toEqual([
-      'NEVER_IN_PRD',
-    ])
+    expect(
+      evaluateRollback({ ...input(), attested: attestedFor(C), digest: C, ledger }).refusals.map(
+        (r) => r.code,
+      ),
+    ).toEqual(['NEVER_IN_PRD'])
     const rejected = [...ledger, entry({ environment: 'prd', action: 'reject', digest: A })]
-    expect(evaluateRollback({ ...input(), digest: A, ledger: rejected }).refusals.map((r) => r.code)).toEqual(
-      ['REJECTED'],
-    )
+    expect(
+      evaluateRollback({ ...input(), attested: attestedFor(A), digest: A, ledger: rejected }).refusals.map(
+        (r) => r.code,
+      ),
+    ).toEqual(['REJECTED'])
     const unsigned = { signature: 'failure', provenance: 'success' }
-    expect(evaluateRollback({ ...input(), digest: A, ledger, verification: unsigned }).promotable).toBe(false)
+    expect(
+      evaluateRollback({ ...input(), attested: attestedFor(A), digest: A, ledger, verification: unsigned })
+        .promotable,
+    ).toBe(false)
+    expect(
+      evaluateRollback({ ...input(), attested: NOTHING_TRUSTED, digest: A, ledger }).refusals.map(
+        (r) => r.code,
+      ),
+    ).toEqual(['NO_EVIDENCE'])
+  })
+
+  it('refuses a digest that needs another database schema than the one PRD runs', () => {
+    const older = attestedFor(A, evidenceFor(A, { schemaVersion: '0005_federation' }))
+    const verdict = evaluateRollback({ ...input(), attested: older, digest: A, ledger })
+    expect(verdict.refusals).toEqual([
+      {
+        code: 'SCHEMA_INCOMPATIBLE',
+        message: `${A} needs schema 0005_federation, PRD runs 0006_performance: no rollback across migrations`,
+      },
+    ])
   })
 })
 

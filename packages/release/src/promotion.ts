@@ -4,6 +4,7 @@
  * in the `production` job right before `pulumi up`, because a freeze or a rejection may start while the
  * approval waits.
  */
+import { type AccStretch, accStretch, type DigestAttestations } from './attestations.ts'
 import { evidenceProblems } from './evidence.ts'
 import { activeFreeze, frozenUntil } from './freeze.ts'
 import {
@@ -33,6 +34,7 @@ export type RefusalCode =
   | 'FROZEN'
   | 'REJECTED'
   | 'NEVER_IN_PRD'
+  | 'SCHEMA_INCOMPATIBLE'
 
 export interface Refusal {
   code: RefusalCode
@@ -58,6 +60,12 @@ export interface Verdict {
   /** What PRD runs now, and where an automatic rollback would go if this deployment fails. */
   current?: Deployed
   rollbackTo?: Deployed
+  /** Why there is no automatic rollback target (a failed deployment then stops and pages). */
+  noRollback?: string
+  /** The digest's latest continuous stay in ACC, from signed deploy records. */
+  acc?: AccStretch
+  /** The signed ACC verification the verdict rests on: what the approver's summary shows. */
+  evidence?: AccEvidence
 }
 
 /** A step outcome as GitHub reports it: `success`, `failure`, `cancelled` or `skipped`. */
@@ -69,8 +77,16 @@ export interface Verification {
 export interface PromotionInput {
   digest: string
   repository: string
-  /** The stored evidence for the digest, unparsed; undefined when there is none. */
-  evidence: unknown
+  /** What trusted, signed statements say about the digest (see attestations.ts). */
+  attested: DigestAttestations
+  /** Whether the verified commit is an ancestor of main. */
+  onMain: boolean
+  /**
+   * Trusted statements about digests PRD ran before, by digest: the automatic rollback target must need the
+   * same database schema as the candidate.
+   */
+  history: Record<string, DigestAttestations>
+  /** Readable history: what ran where. It can add refusals (a rejection) but never proves anything. */
   ledger: LedgerEntry[]
   verification: Verification
   calendar: FreezeCalendar
@@ -106,7 +122,11 @@ function verificationRefusals({ signature, provenance }: Verification): Refusal[
   return refusals
 }
 
-function rejectionRefusal(ledger: LedgerEntry[], digest: string): Refusal[] {
+/** A signed rejection refuses; so does one the ledger records (a ledger line can only refuse, never allow). */
+function rejectionRefusal(ledger: LedgerEntry[], digest: string, attested?: DigestAttestations): Refusal[] {
+  const signed = attested?.rejections[0]?.predicate
+  if (signed)
+    return [{ code: 'REJECTED', message: `rejected by ${signed.actor} at ${signed.at}: ${signed.reason}` }]
   const rejected = rejection(ledger, digest)
   if (!rejected) return []
   const reason = rejected.reasons.join('; ') || 'no reason given'
@@ -119,31 +139,36 @@ export function evaluatePromotion(input: PromotionInput): Verdict {
   const refusals: Refusal[] = []
   let evidence: AccEvidence | undefined
 
-  if (input.evidence === undefined) {
-    refusals.push({ code: 'NO_EVIDENCE', message: `no "verified in ACC" evidence for ${digest}` })
+  const { attested } = input
+  const signedBy = 'signed by deploy-acc.yml on refs/heads/main'
+  if (!attested.verification) {
+    const distrusted =
+      attested.distrusted.length > 0 ? `; not trusted: ${attested.distrusted.join('; ')}` : ''
+    refusals.push({
+      code: 'NO_EVIDENCE',
+      message: `no ACC verification of ${digest} ${signedBy}${distrusted}`,
+    })
   } else {
-    const problems = evidenceProblems(input.evidence, digest, input.repository, policy)
+    const verified = attested.verification.predicate
+    const problems = evidenceProblems(verified, digest, input.repository, policy)
+    if (attested.provenanceCommit === undefined) problems.push(`no build provenance ${signedBy}`)
+    else if (attested.provenanceCommit !== verified.commit)
+      problems.push(
+        `ACC verified commit ${verified.commit}, but the image was built from ${attested.provenanceCommit}`,
+      )
+    if (!input.onMain) problems.push(`commit ${verified.commit} is not on main`)
     if (problems.length > 0)
       refusals.push({
         code: 'INVALID_EVIDENCE',
-        message: `the ACC evidence does not hold: ${problems.join('; ')}`,
+        message: `the ACC verification does not hold: ${problems.join('; ')}`,
       })
-    else evidence = input.evidence as AccEvidence
+    else evidence = verified
   }
 
   refusals.push(...verificationRefusals(input.verification))
 
-  if (evidence) {
-    const soakEnds = Date.parse(evidence.verifiedAt) + policy.minimumSoakMinutes * 60_000
-    if (now.getTime() < soakEnds) {
-      const soaked = Math.max(0, Math.floor((now.getTime() - Date.parse(evidence.verifiedAt)) / 60_000))
-      refusals.push({
-        code: 'SOAK_INCOMPLETE',
-        message: `soaked ${soaked} of ${policy.minimumSoakMinutes} minutes in ACC; promotable from ${formatLocal(ZONE, soakEnds)}`,
-        clearsAt: new Date(soakEnds).toISOString(),
-      })
-    }
-  }
+  const acc = accStretch(attested)
+  if (evidence && acc) refusals.push(...soakRefusals(acc, policy.minimumSoakMinutes, now))
 
   const freeze = activeFreeze(input.calendar, now)
   const thaw = frozenUntil(input.calendar, now)
@@ -154,7 +179,7 @@ export function evaluatePromotion(input: PromotionInput): Verdict {
       clearsAt: thaw.toISOString(),
     })
 
-  refusals.push(...rejectionRefusal(ledger, digest))
+  refusals.push(...rejectionRefusal(ledger, digest, attested))
 
   const waitable = (refusal: Refusal): boolean =>
     input.allowWaiting === true && refusal.clearsAt !== undefined
@@ -166,7 +191,63 @@ export function evaluatePromotion(input: PromotionInput): Verdict {
     refusals,
     candidate: evidence && { digest, image: evidence.image, commit: evidence.commit },
     current: currentDeployment(ledger, 'prd'),
-    rollbackTo: rollbackTarget(ledger, 'prd', digest),
+    ...(evidence ? compatibleRollback(ledger, digest, evidence.schemaVersion, input.history) : {}),
+    ...(acc ? { acc } : {}),
+    ...(evidence ? { evidence } : {}),
+  }
+}
+
+function soakRefusals(acc: AccStretch, minimumMinutes: number, now: Date): Refusal[] {
+  const since = Date.parse(acc.since)
+  const soakEnds = since + minimumMinutes * 60_000
+  const until = acc.until === undefined ? now.getTime() : Date.parse(acc.until)
+  if (until >= soakEnds) return []
+  const soaked = Math.max(0, Math.floor((until - since) / 60_000))
+  if (acc.until !== undefined)
+    return [
+      {
+        code: 'SOAK_INCOMPLETE',
+        message: `ran ${soaked} of ${minimumMinutes} minutes in ACC: ACC moved on${acc.movedOnTo ? ` to ${acc.movedOnTo}` : ''} at ${formatLocal(ZONE, until)}; deploy it to ACC again to soak`,
+      },
+    ]
+  return [
+    {
+      code: 'SOAK_INCOMPLETE',
+      message: `soaked ${soaked} of ${minimumMinutes} minutes in ACC; promotable from ${formatLocal(ZONE, soakEnds)}`,
+      clearsAt: new Date(soakEnds).toISOString(),
+    },
+  ]
+}
+
+/**
+ * Where an automatic rollback may go: the most recent digest PRD ran (per the ledger), not the candidate, not
+ * rejected, whose signed ACC verification names the same schema version as the candidate's. Migrations only go
+ * forward, so an image built for another schema is no way back.
+ */
+export function compatibleRollback(
+  ledger: LedgerEntry[],
+  leaving: string,
+  schemaVersion: string,
+  history: Record<string, DigestAttestations>,
+): Pick<Verdict, 'rollbackTo' | 'noRollback'> {
+  const seen = new Set<string>()
+  let previous = rollbackTarget(ledger, 'prd', leaving)
+  const tried: string[] = []
+  while (previous && !seen.has(previous.digest)) {
+    seen.add(previous.digest)
+    const facts = history[previous.digest]
+    const version = facts?.verification?.predicate.schemaVersion
+    if (version === schemaVersion && rejectionRefusal(ledger, previous.digest, facts).length === 0)
+      return { rollbackTo: previous }
+    tried.push(`${previous.digest} (${version ? `schema ${version}` : 'no trusted ACC verification'})`)
+    const earlier = ledger.filter((entry) => !seen.has(entry.digest))
+    previous = rollbackTarget(earlier, 'prd', leaving)
+  }
+  return {
+    noRollback:
+      tried.length === 0
+        ? 'PRD ran nothing before: nothing to roll back to'
+        : `no earlier PRD release needs schema ${schemaVersion}: ${tried.join(', ')}`,
   }
 }
 
@@ -174,7 +255,9 @@ export function evaluatePromotion(input: PromotionInput): Verdict {
  * A rollback requested by a release manager: back to a digest PRD already ran. Soak and freeze do not apply
  * (a rollback is how an incident ends); a rejected or unverifiable image is still refused.
  */
-export function evaluateRollback(input: Omit<PromotionInput, 'evidence' | 'calendar' | 'policy'>): Verdict {
+export function evaluateRollback(
+  input: Omit<PromotionInput, 'calendar' | 'policy' | 'onMain' | 'allowWaiting'>,
+): Verdict {
   const { digest, ledger, now } = input
   assertDigest(digest)
   const refusals: Refusal[] = []
@@ -184,15 +267,33 @@ export function evaluateRollback(input: Omit<PromotionInput, 'evidence' | 'calen
       code: 'NEVER_IN_PRD',
       message: `${digest} never ran in PRD: promote it instead of rolling back`,
     })
-  refusals.push(...verificationRefusals(input.verification), ...rejectionRefusal(ledger, digest))
+  const current = currentDeployment(ledger, 'prd')
+  const target = input.attested.verification?.predicate
+  const running = current && input.history[current.digest]?.verification?.predicate
+  if (!target)
+    refusals.push({
+      code: 'NO_EVIDENCE',
+      message: `no ACC verification of ${digest} signed by deploy-acc.yml on refs/heads/main`,
+    })
+  else if (!running || running.schemaVersion !== target.schemaVersion)
+    refusals.push({
+      code: 'SCHEMA_INCOMPATIBLE',
+      message: running
+        ? `${digest} needs schema ${target.schemaVersion}, PRD runs ${running.schemaVersion}: no rollback across migrations`
+        : 'the schema PRD runs now is not known from a signed ACC verification: no rollback',
+    })
+  refusals.push(
+    ...verificationRefusals(input.verification),
+    ...rejectionRefusal(ledger, digest, input.attested),
+  )
   return {
     decision: 'rollback',
     digest,
     evaluatedAt: now.toISOString(),
     promotable: refusals.length === 0,
     refusals,
-    candidate: ran && { digest, image: `${input.repository}@${digest}`, commit: ran.commit },
-    current: currentDeployment(ledger, 'prd'),
+    candidate: ran && target && { digest, image: target.image, commit: target.commit },
+    current,
   }
 }
 

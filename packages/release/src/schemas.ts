@@ -56,12 +56,19 @@ export type LoadCheckReport = Static<typeof LoadCheckReport>
 
 export const AccEvidence = Type.Object(
   {
-    schema: Type.Literal('ebox.acc-evidence/v1'),
+    schema: Type.Literal('ebox.acc-evidence/v2'),
     digest: Digest,
     image: ImageRef,
     commit: CommitSha,
+    /** When ACC started running the digest (the end of its `pulumi up`), and when every gate had passed. */
+    deployedAt: Instant,
     verifiedAt: Instant,
     runUrl: Type.String({ minLength: 1 }),
+    /**
+     * The database schema the image needs: the name of its newest migration. A rollback only goes to a
+     * release with the same schema version.
+     */
+    schemaVersion: Type.String({ pattern: '^[0-9]{4}_[a-z0-9_]+$' }),
     /** Changesets pending at the commit: what this image carries beyond the last released versions. */
     changesets: Type.Array(ChangesetSummary),
     conformance: Type.Array(ConformanceResult, { minItems: 1 }),
@@ -156,6 +163,8 @@ export const Policy = Type.Object(
   {
     /** How long a digest must have been verified in ACC before it may reach PRD. */
     minimumSoakMinutes: Type.Integer({ minimum: 0 }),
+    /** How old the update plan saved at the gate may be when the deploy job applies it. */
+    maxPlanAgeMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60 }),
     /** Conformance profiles whose passing ACC run a promotion requires. */
     requiredProfiles: Type.Array(Type.Union(CONFORMANCE_PROFILES.map((profile) => Type.Literal(profile))), {
       minItems: 1,

@@ -6,8 +6,16 @@ import type { Deployed } from './ledger.ts'
 import type { Environment, LedgerEntry } from './schemas.ts'
 
 /** The step ids, in order, that a deploy job must pass; the workflows use exactly these ids. */
-export const ACC_GATES = ['up', 'ready', 'conformance_prod', 'conformance_certification', 'load'] as const
-export const PRD_GATES = ['check', 'up', 'ready', 'conformance'] as const
+export const ACC_GATES = [
+  'up',
+  'ready',
+  'conformance_prod',
+  'conformance_certification',
+  'load',
+  'verification',
+  'attest_verification',
+] as const
+export const PRD_GATES = ['check', 'approvals', 'up', 'ready', 'conformance'] as const
 
 export interface StepResult {
   outcome: string

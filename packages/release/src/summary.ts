@@ -20,7 +20,21 @@ export interface SummaryInput {
 const ZONE = 'Europe/Brussels'
 const MAX_COMMITS = 100
 
-const escapeMarkdown = (text: string): string => text.replace(/[<>|]/g, (char) => `&#${char.charCodeAt(0)};`)
+/**
+ * Makes user-controlled text (commit subjects, authors, changeset text, refusal reasons) render as plain text:
+ * HTML and table pipes become entities, every other Markdown punctuation is backslash-escaped (links, images,
+ * emphasis, code, headings, lists), line breaks become spaces, and bare URLs, `www.` and @mentions get a
+ * zero-width space so GitHub does not turn them into live links.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[\\`*_{}[\]()#+\-.!~:=]/g, (char) => `\\${char}`)
+    .replace(/[<>&|]/g, (char) => `&#${char.charCodeAt(0)};`)
+    .replace(/(\\:)(\/\/)/g, '$1\u200b$2')
+    .replace(/\b(www)\b/gi, '$1\u200b')
+    .replace(/@/g, '@\u200b')
+}
 const when = (iso: string): string => formatLocal(ZONE, Date.parse(iso))
 const short = (sha: string): string => sha.slice(0, 7)
 
@@ -32,7 +46,7 @@ export function renderSummary(input: SummaryInput): string {
   const status = !verdict.promotable
     ? '⛔ refused'
     : waiting
-      ? '⏳ approval may be given; the deployment waits for the conditions below'
+      ? '⏳ may be approved now, but the deploy job refuses unless the conditions below have cleared by then'
       : '✅ ready for approval'
   const lines = [`## ${title}: ${status}`, '', '| | |', '| --- | --- |', `| Digest | \`${verdict.digest}\` |`]
   if (verdict.candidate) {
@@ -47,12 +61,23 @@ export function renderSummary(input: SummaryInput): string {
     lines.push(
       verdict.rollbackTo
         ? `| Automatic rollback target | \`${verdict.rollbackTo.digest}\` (${link(verdict.rollbackTo.commit)}) |`
-        : '| Automatic rollback target | **none**: a failed deployment cannot be rolled back automatically |',
+        : `| Automatic rollback target | **none**: a failed deployment stops and pages${verdict.noRollback ? ` (${verdict.noRollback})` : ''} |`,
+    )
+  if (verdict.acc)
+    lines.push(
+      verdict.acc.until
+        ? `| In ACC | from ${when(verdict.acc.since)} until ${when(verdict.acc.until)}: **ACC moved on**${verdict.acc.movedOnTo ? ` to \`${verdict.acc.movedOnTo}\`` : ''} |`
+        : `| In ACC | since ${when(verdict.acc.since)}, still running |`,
     )
   lines.push(`| Evaluated | ${when(verdict.evaluatedAt)} (Europe/Brussels) |`, '')
 
   if (verdict.refusals.length > 0) {
-    lines.push(waiting ? '### Not yet: enforced again after approval' : '### Refused because', '')
+    lines.push(
+      waiting
+        ? '### Not yet: checked again after approval; if still true then, the deploy job refuses (start a new run later)'
+        : '### Refused because',
+      '',
+    )
     for (const refusal of verdict.refusals)
       lines.push(`- **${refusal.code}**: ${escapeMarkdown(refusal.message)}`)
     lines.push('')
@@ -62,7 +87,7 @@ export function renderSummary(input: SummaryInput): string {
     lines.push(
       '### ACC evidence',
       '',
-      `Verified in ACC at ${when(evidence.verifiedAt)} by [this run](${evidence.runUrl}).`,
+      `Verified in ACC at ${when(evidence.verifiedAt)} by [this run](${evidence.runUrl}), signed by deploy-acc.yml on main; schema \`${evidence.schemaVersion}\`.`,
       '',
       '| Check | Result | Report |',
       '| --- | --- | --- |',

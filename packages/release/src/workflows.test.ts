@@ -50,18 +50,39 @@ describe('the workflows as committed', () => {
     )
     expect(granted).toEqual({
       'ci.yml checks': { contents: 'read' },
-      'ci.yml preview': { contents: 'read', 'pull-requests': 'write' },
+      'ci.yml preview': { contents: 'read', 'pull-requests': 'write', 'id-token': 'write' },
       'deploy-acc.yml build': {
         contents: 'read',
         packages: 'write',
         'id-token': 'write',
         attestations: 'write',
       },
-      'deploy-acc.yml deploy': { contents: 'write' },
-      'drift.yml drift': { contents: 'read' },
-      'promote-prd.yml gate': { contents: 'write', packages: 'read', attestations: 'read' },
-      'promote-prd.yml deploy': { contents: 'write', actions: 'read' },
-      'reject-digest.yml reject': { contents: 'write' },
+      'deploy-acc.yml deploy': {
+        contents: 'write',
+        'id-token': 'write',
+        attestations: 'write',
+        packages: 'write',
+      },
+      'drift.yml drift': { contents: 'read', 'id-token': 'write' },
+      'promote-prd.yml gate': {
+        contents: 'write',
+        packages: 'read',
+        attestations: 'read',
+        'id-token': 'write',
+      },
+      'promote-prd.yml deploy': {
+        contents: 'write',
+        actions: 'read',
+        packages: 'read',
+        attestations: 'read',
+        'id-token': 'write',
+      },
+      'reject-digest.yml reject': {
+        contents: 'write',
+        'id-token': 'write',
+        attestations: 'write',
+        packages: 'write',
+      },
       'release-board.yml board': { contents: 'read' },
       'release.yml release': { contents: 'write', 'pull-requests': 'write' },
     })
@@ -112,9 +133,9 @@ describe('the invariants catch', () => {
   it('a PRD deployment of a digest other than the one the ACC evidence names', async () => {
     const problems = await lintEdited(
       PROMOTE,
-      /image: \$\{\{ steps\.check\.outputs\.image \}\}\n {10}pulumi-access-token: \$\{\{ secrets\.PULUMI_ACCESS_TOKEN/,
+      /image: \$\{\{ steps\.check\.outputs\.image \}\}\n {10}plan: \$\{\{ runner\.temp \}\}\/plan/,
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a template
-      'image: ${{ vars.IMAGE_REPOSITORY }}@${{ inputs.digest }}\n          pulumi-access-token: ${{ secrets.PULUMI_ACCESS_TOKEN',
+      'image: ${{ vars.IMAGE_REPOSITORY }}@${{ inputs.digest }}\n          plan: ${{ runner.temp }}/plan',
     )
     expect(problems).toContain(
       'job deploy must deploy the image the ACC evidence names (steps.check.outputs.image)',
@@ -153,10 +174,12 @@ describe('the invariants catch', () => {
     expect(
       await lintEdited(
         PROMOTE,
-        "if: failure() && steps.up.outcome != 'skipped' && env.DECISION",
-        "if: steps.up.outcome != 'skipped' && env.DECISION",
+        "if: (failure() || cancelled()) && steps.up.outcome != 'skipped' && env.DECISION == 'promote' && steps.check.outputs.rollback-image != ''",
+        "if: failure() && steps.up.outcome != 'skipped' && env.DECISION == 'promote' && steps.check.outputs.rollback-image != ''",
       ),
-    ).toContain('job deploy must roll prd back to steps.check.outputs.rollback-image on failure')
+    ).toContain(
+      'job deploy must roll prd back to steps.check.outputs.rollback-image on failure or cancellation',
+    )
   })
 
   it('ACC evidence recorded without the certification profile, or a second build', async () => {
@@ -184,7 +207,11 @@ describe('the invariants catch', () => {
       'the workflow must start with `permissions: {}`',
     )
     expect(
-      await lintEdited('.github/workflows/drift.yml', / {4}permissions:\n {6}contents: read\n/, ''),
+      await lintEdited(
+        '.github/workflows/drift.yml',
+        / {4}permissions:\n {6}contents: read\n {6}id-token: write.*\n/,
+        '',
+      ),
     ).toContain('job drift must list its permissions explicitly')
   })
 
@@ -227,5 +254,121 @@ describe('the invariants catch', () => {
       'reject --digest "${{ github.event.head_commit.message }}"',
     )
     expect(problems.some((message) => /potentially untrusted/.test(message))).toBe(true)
+  })
+})
+
+describe('the trust invariants catch', () => {
+  const CI = '.github/workflows/ci.yml'
+  const DRIFT = '.github/workflows/drift.yml'
+
+  it('a PRD-capable secret, a PRD environment or a PRD stack in a pull_request job', async () => {
+    const secret = await lintEdited(
+      CI,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a template
+      'kubeconfig: ${{ secrets.KUBECONFIG }}',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a template
+      'kubeconfig: ${{ secrets.PRD_KUBECONFIG }}',
+    )
+    expect(secret).toContain('pull_request job preview reads secret PRD_KUBECONFIG, which may reach PRD')
+    expect(await lintEdited(CI, 'environment: acc-preview', 'environment: production-preview')).toContain(
+      'pull_request job preview uses environment production-preview; only acc-preview is allowed',
+    )
+    const stack = await lintEdited(CI, 'stack: acc\n', 'stack: prd\n')
+    expect(stack).toContain('pull_request job preview runs pulumi on prd; only an ACC preview is allowed')
+    const env = await lintEdited(
+      CI,
+      '      DATABASE_URL: postgres://postgres@127.0.0.1:5432/postgres\n',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a template
+      '      DATABASE_URL: postgres://postgres@127.0.0.1:5432/postgres\n      TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}\n',
+    )
+    expect(env).toContain('pull_request job checks reads secret PULUMI_ACCESS_TOKEN, which may reach PRD')
+  })
+
+  it("a production job that does not prove the attempt's approval, or proves it after up", async () => {
+    const approvals =
+      read(PROMOTE).match(/ {6}- id: approvals\n[\s\S]*?(?= {6}- name: The plan the approver saw)/)?.[0] ?? ''
+    expect(approvals).not.toBe('')
+    expect(await lintEdited(PROMOTE, approvals, '')).toContain(
+      "job deploy must prove the attempt's approval (ebox-release approvals) before up",
+    )
+    expect(
+      await lintEdited(
+        PROMOTE,
+        approvals,
+        approvals.replace(
+          '      - id: approvals\n',
+          '      - id: approvals\n        continue-on-error: true\n',
+        ),
+      ),
+    ).toContain("job deploy must prove the attempt's approval (ebox-release approvals) before up")
+  })
+
+  it('policy or calendar not read from main, or runs from another ref not refused', async () => {
+    expect(
+      await lintEdited(
+        PROMOTE,
+        '--main-ref origin/main --policy "$RUNNER_TEMP/policy.yaml" --calendar "$RUNNER_TEMP/freeze-calendar.yaml"\n          >> "$GITHUB_OUTPUT"',
+        '--main-ref origin/main\n          >> "$GITHUB_OUTPUT"',
+      ),
+    ).toContain('job deploy must check with the policy and freeze calendar read from main')
+    const refusal = await lintEdited(
+      PROMOTE,
+      / {6}- name: Refuse runs from any ref but main\n {8}if: github.ref != 'refs\/heads\/main'\n {8}run: echo "::error::deployments run from main only, not \$GITHUB_REF" && exit 1\n/,
+      '',
+    )
+    expect(refusal).toContain('job deploy must first refuse runs from any ref but main')
+  })
+
+  it('a PRD deployment without the saved plan, or a gate that does not save it', async () => {
+    expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a template
+      await lintEdited(PROMOTE, '          plan: ${{ runner.temp }}/plan/prd.plan.json\n', ''),
+    ).toContain('job deploy must apply the plan saved at the gate (plan and plan-seal on up)')
+    expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a template
+      await lintEdited(PROMOTE, '          plan-seal: ${{ runner.temp }}/prd.plan-seal.json\n', ''),
+    ).toContain('job gate must save and seal the plan of its prd preview')
+    expect(
+      await lintEdited(PROMOTE, 'environment: production-preview', 'environment: acc-preview'),
+    ).toContain('job gate previews prd outside the production-preview environment')
+  })
+
+  it('a rollback that does not run on cancellation or timeout', async () => {
+    expect(
+      await lintEdited(
+        ACC,
+        'if: (failure() || cancelled()) && steps.up.outcome',
+        'if: failure() && steps.up.outcome',
+      ),
+    ).toContain('job deploy must roll acc back on failure or cancellation')
+  })
+
+  it('ACC deploys without the order guard or without signing the verification', async () => {
+    expect(await lintEdited(ACC, 'acc-order --commit', 'current --commit')).toContain(
+      'job deploy must refuse a commit older than what ACC runs (acc-order) before up',
+    )
+    expect(
+      await lintEdited(
+        ACC,
+        'predicate-type: https://ebox.dev/attestations/acc-verification/v1',
+        'predicate-type: https://ebox.dev/attestations/other/v1',
+      ),
+    ).toContain('job deploy must sign the ACC verification on the digest (actions/attest)')
+  })
+
+  it('drift without refresh', async () => {
+    expect(await lintEdited(DRIFT, '          refresh: "true"\n', '')).toContain(
+      'drift must preview with refresh: "true" and expect-no-changes: "true"',
+    )
+  })
+
+  it('promote-prd without its workflow-level concurrency', async () => {
+    expect(
+      await lintEdited(
+        PROMOTE,
+        /^concurrency:\n {2}group: promote-prd\n {2}cancel-in-progress: false\n/m,
+        '',
+      ),
+    ).toContain('the workflow needs its own concurrency group with cancel-in-progress: false')
   })
 })
