@@ -11,6 +11,7 @@ import auditContext from './plugins/audit-context.ts'
 import authPlugin from './plugins/auth.ts'
 import errorsPlugin from './plugins/errors.ts'
 import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
+import inputFilterPlugin, { clientErrorHandler } from './plugins/input-filter.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
@@ -53,6 +54,7 @@ export async function buildApp({ config, pool, verifier, partitionService, logge
     return503OnClosing: true,
     http: { maxHeaderSize: config.http.maxHeaderBytes },
     frameworkErrors: frameworkErrors(config.environment),
+    clientErrorHandler: clientErrorHandler(config.environment),
     // X-Forwarded-For is believed for exactly TRUST_PROXY_HOPS proxies (the client IP keys rate limits).
     trustProxy: (_address: string, hop: number) => hop < config.http.trustProxyHops,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
@@ -66,6 +68,7 @@ export async function buildApp({ config, pool, verifier, partitionService, logge
   })
 
   await app.register(errorsPlugin, { environment: config.environment })
+  await app.register(inputFilterPlugin)
   await app.register(openapiPlugin, { version: config.build.version })
   await app.register(auditContext)
   await app.register(metricsPlugin, { pool, poolMax: config.db.poolMax })

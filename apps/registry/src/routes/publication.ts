@@ -29,6 +29,7 @@ import type { PartitionService } from '../federation/partition-service.ts'
 import { auditInTransaction } from '../plugins/audit.ts'
 import { callerOf } from '../plugins/auth.ts'
 import { errorResponses } from '../plugins/errors.ts'
+import { assertStorableText } from '../plugins/input-filter.ts'
 import {
   businessDataOf,
   idempotencyKeyTaken,
@@ -293,6 +294,8 @@ function parseMessage(json: unknown): MessageToPublish {
       throw new RegistryError('INVALID_INPUT', `The part "${MESSAGE_PART}" is not valid JSON.`)
     }
   }
+  // The edge filter cannot see inside multipart: the same floor (no NUL, no lone surrogate) applies here.
+  assertStorableText(value, MESSAGE_PART)
   assertDigestEncoding(value)
   if (!messageValidator.Check(value)) {
     const first = messageValidator.Errors(value).First()
