@@ -144,8 +144,12 @@ export function toCurl(request: WireRequest, baseUrl: string): string {
   const parts = ['curl', '-sS', '-i', '--path-as-is', '-g', '-X', request.method]
   parts.push(shellWord(`${baseUrl}${request.target}`))
   for (const [name, value] of request.headers) {
-    const shown = /^authorization$/i.test(name) && /^Bearer ey/.test(value) ? 'Bearer $TOKEN' : value
-    parts.push('-H', shown.includes('$TOKEN') ? `"${name}: ${shown}"` : shellWord(`${name}: ${shown}`))
+    // A real token (or the `{{token}}` of a saved case) becomes $TOKEN, in double quotes so that bash expands it.
+    const shown = /^authorization$/i.test(name)
+      ? value.replace(/ey[\w-]+\.[\w-]+\.[\w-]+|\{\{token\}\}/, '$TOKEN')
+      : value
+    const expandable = shown.includes('$TOKEN') && /^[\x20-\x7e]*$/.test(shown) && !/["\\`]/.test(shown)
+    parts.push('-H', expandable ? `"${name}: ${shown}"` : shellWord(`${name}: ${shown}`))
   }
   if (request.body && request.body.length > 0) {
     // curl would add a form content type of its own: `Content-Type:` removes it when the case sent none.
