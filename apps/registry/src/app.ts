@@ -3,16 +3,18 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { TokenVerifier } from './auth/verifier.ts'
 import type { Config } from './config.ts'
-import { type ContentStore, contentStorePlugin, createContentStore } from './content/store.ts'
+import { type ContentStore, createContentStore } from './content/store.ts'
 import type { Pool } from './db/pool.ts'
 import type { PartitionService } from './federation/partition-service.ts'
 import { partitionServiceFromConfig } from './federation/partition-service-client.ts'
 import auditPlugin from './plugins/audit.ts'
 import auditContext from './plugins/audit-context.ts'
 import authPlugin, { closedByDefault } from './plugins/auth.ts'
+import { contentStorePlugin } from './plugins/content-store.ts'
 import databasePlugin from './plugins/database.ts'
 import errorsPlugin from './plugins/errors.ts'
 import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
+import inputFilterPlugin, { clientErrorHandler } from './plugins/input-filter.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
@@ -64,6 +66,7 @@ export async function buildApp({
     return503OnClosing: true,
     http: { maxHeaderSize: config.http.maxHeaderBytes },
     frameworkErrors: frameworkErrors(config.environment),
+    clientErrorHandler: clientErrorHandler(config.environment),
     // X-Forwarded-For is believed for exactly TRUST_PROXY_HOPS proxies (the client IP keys rate limits).
     trustProxy: (_address: string, hop: number) => hop < config.http.trustProxyHops,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
@@ -79,6 +82,7 @@ export async function buildApp({
   // First: every route registered after it must declare an operation or `public: true`.
   await app.register(closedByDefault)
   await app.register(errorsPlugin, { environment: config.environment })
+  await app.register(inputFilterPlugin)
   await app.register(openapiPlugin, { version: config.build.version })
   await app.register(auditContext)
   await app.register(metricsPlugin, { pool, poolMax: config.db.poolMax })

@@ -20,8 +20,8 @@ const LAYERS: string[][] = [
   ],
   // Who the caller is and what it may see.
   ['auth'],
-  // All SQL: repositories, the audit trail's storage, the reference-data cache, the demo data set.
-  ['repositories', 'audit', 'reference-data', 'demo'],
+  // All SQL: repositories, the audit trail's storage, the reference-data cache, the demo data set, the content store.
+  ['repositories', 'audit', 'reference-data', 'demo', 'content'],
   // Clients of federation services (they cache in repositories).
   ['federation'],
   // Use cases without HTTP.

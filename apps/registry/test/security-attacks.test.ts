@@ -559,7 +559,7 @@ describe.each(OAUTH_MODES)('attack suite — %s verifier', (mode) => {
             response.statusCode,
           )
           expect(response.json()).toMatchObject({
-            code: response.statusCode === 404 ? 'NOT_FOUND' : 'INVALID_INPUT',
+            code: { 404: 'NOT_FOUND', 414: 'URI_TOO_LONG' }[response.statusCode] ?? 'INVALID_INPUT',
           })
           expectNoData(response)
         }

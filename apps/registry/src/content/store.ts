@@ -1,7 +1,5 @@
 import type { Readable } from 'node:stream'
 import { RegistryError } from '@ebox/contract'
-import type { FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
 import type pg from 'pg'
 import { readContent, type StoredContent, writeContent } from '../db/content-store.ts'
 import { createPool } from '../db/pool.ts'
@@ -82,19 +80,3 @@ export function createContentStore(
     },
   }
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Where attachment content is written and read (src/content/store.ts). */
-    contentStore: ContentStore
-  }
-}
-
-/** Makes the content store available to routes (app.contentStore) and closes it with the app. */
-export const contentStorePlugin = fp(
-  async function contentStorePlugin(app: FastifyInstance, options: { contentStore: ContentStore }) {
-    app.decorate('contentStore', options.contentStore)
-    app.addHook('onClose', () => options.contentStore.close())
-  },
-  { name: 'content-store' },
-)

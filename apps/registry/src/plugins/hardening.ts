@@ -158,7 +158,8 @@ function clientKey(request: FastifyRequest): string {
 export function frameworkErrors(environment: DeploymentEnvironment): FastifyServerOptions['frameworkErrors'] {
   return (error: Error & { statusCode?: number }, _request: FastifyRequest, reply: FastifyReply) => {
     const status = error.statusCode === 414 ? 414 : 400
-    const body = toStatusMessage(randomUUID(), 'INVALID_INPUT', environment, 'The request URL is not valid.')
+    const code = status === 414 ? 'URI_TOO_LONG' : 'INVALID_INPUT'
+    const body = toStatusMessage(randomUUID(), code, environment, 'The request URL is not valid.')
     reply.code(status).type('application/json; charset=utf-8').send(body)
   }
 }

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream'
 import { MessageToPublish, RegistryError } from '@ebox/contract'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { FormatRegistry } from '@sinclair/typebox/type'
+import { assertStorableText } from '../../db/storable-text.ts'
 import type { PublicationPart } from './parts.ts'
 
 /** The `messageToPublish` part: read (bounded), parsed and checked against the contract's schema. */
@@ -60,6 +61,8 @@ export function parseMessage(json: unknown): MessageToPublish {
       throw new RegistryError('INVALID_INPUT', `The part "${MESSAGE_PART}" is not valid JSON.`)
     }
   }
+  // The edge filter cannot see inside multipart: the same floor (no NUL, no lone surrogate) applies here.
+  assertStorableText(value, MESSAGE_PART)
   assertDigestEncoding(value)
   if (!messageValidator.Check(value)) {
     const first = messageValidator.Errors(value).First()
