@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { startEmbeddedPostgres, withDatabase } from '@ebox/dev-postgres'
 import { migrateUp } from '@ebox/registry'
 import pg from 'pg'
+import type { DatasetSpec } from './generate.ts'
 
 export const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -55,4 +56,16 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
   } finally {
     await client.end()
   }
+}
+
+/** The spec the database's data set was generated with (undefined before the first generation). */
+export async function storedSpec(url: string): Promise<DatasetSpec | undefined> {
+  return withClient(url, async (c) => {
+    const { rows } = await c
+      .query<{ spec: DatasetSpec }>(
+        "SELECT spec FROM bench_dataset WHERE to_regclass('bench_dataset') IS NOT NULL",
+      )
+      .catch(() => ({ rows: [] as { spec: DatasetSpec }[] }))
+    return rows[0]?.spec
+  })
 }

@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { openBenchDatabase, repositoryRoot, withClient } from './database.ts'
+import { openBenchDatabase, repositoryRoot, storedSpec, withClient } from './database.ts'
 import { type DatasetSpec, FULL_SPEC, generateDataset, SMOKE_SPEC } from './generate.ts'
 import { describeMachine, markdownReport } from './report.ts'
 import { runBenchmarks } from './run.ts'
@@ -46,14 +46,7 @@ async function main() {
   }
   const database = await openBenchDatabase({ name, log })
   try {
-    const existing = await withClient(database.url, async (c) => {
-      const { rows } = await c
-        .query<{ spec: DatasetSpec }>(
-          "SELECT spec FROM bench_dataset WHERE to_regclass('bench_dataset') IS NOT NULL",
-        )
-        .catch(() => ({ rows: [] as { spec: DatasetSpec }[] }))
-      return rows[0]?.spec
-    })
+    const existing = await storedSpec(database.url)
     const spec: DatasetSpec = {
       ...base,
       ...(values.messages ? { messages: Number(values.messages) } : {}),

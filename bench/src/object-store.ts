@@ -17,7 +17,7 @@ import { readContentStoreConfig } from '../../apps/registry/src/content/config.t
 import { migrateContents } from '../../apps/registry/src/content/migrate-content.ts'
 import { ObjectStore } from '../../apps/registry/src/content/object-store.ts'
 import { EMULATOR_CREDENTIALS, startS3Emulator } from '../../apps/registry/test/support/s3-emulator.ts'
-import { openBenchDatabase, repositoryRoot, withClient } from './database.ts'
+import { openBenchDatabase, repositoryRoot, storedSpec, withClient } from './database.ts'
 import { type DatasetSpec, FULL_SPEC, generateDataset, SMOKE_SPEC } from './generate.ts'
 import { describeMachine, markdownReport } from './report.ts'
 import { type BenchReport, runBenchmarks } from './run.ts'
@@ -49,14 +49,7 @@ async function main() {
     S3_REGION: 'us-east-1',
   }
   try {
-    const existing = await withClient(database.url, async (c) => {
-      const { rows } = await c
-        .query<{ spec: DatasetSpec }>(
-          "SELECT spec FROM bench_dataset WHERE to_regclass('bench_dataset') IS NOT NULL",
-        )
-        .catch(() => ({ rows: [] as { spec: DatasetSpec }[] }))
-      return rows[0]?.spec
-    })
+    const existing = await storedSpec(database.url)
     const spec: DatasetSpec = {
       ...SMOKE_SPEC,
       downloadBytes: values.smoke ? SMOKE_SPEC.downloadBytes : FULL_SPEC.downloadBytes,

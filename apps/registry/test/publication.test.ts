@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import { SCOPES } from '@ebox/contract'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { readContent } from '../src/db/content-store.ts'
 import { parseIdempotencyKey } from '../src/routes/publication.ts'
 import {
   APP,
@@ -133,7 +132,10 @@ describe('publication: accepted', () => {
         digest: sha256(annex),
       },
     ])
-    expect(await collect(readContent(registry.pool, attachments.rows[0].content_id))).toEqual(main)
+    // Through the store of the run (CONTENT_STORE=postgres or s3).
+    expect(
+      await collect(await registry.app.contentStore.open(attachments.rows[0].content_id, main.length)),
+    ).toEqual(main)
 
     const events = await registry.pool.query(
       'SELECT event_type, payload FROM outbox_events WHERE message_id = $1',
@@ -721,6 +723,8 @@ describe('stored content', () => {
       [response.json().messageId],
     )
     expect(Number(rows[0].size_bytes)).toBe(data.length)
-    expect((await collect(readContent(registry.pool, rows[0].content_id))).equals(data)).toBe(true)
+    expect(
+      (await collect(await registry.app.contentStore.open(rows[0].content_id, data.length))).equals(data),
+    ).toBe(true)
   })
 })

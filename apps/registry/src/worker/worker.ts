@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import type pg from 'pg'
 import pino, { type Logger } from 'pino'
-import { ObjectStore } from '../content/object-store.ts'
+import type { ObjectStore } from '../content/object-store.ts'
 import { sweepContentObjects } from '../content/sweeper.ts'
 import { migrationsAreCurrent } from '../db/migrate.ts'
 import { createPool, ping } from '../db/pool.ts'
@@ -156,7 +156,10 @@ export async function runWorker(config: WorkerConfig): Promise<void> {
       }
     },
   })
-  const objects = config.contentStore.s3 ? new ObjectStore(config.contentStore.s3) : undefined
+  // The AWS SDK is loaded only when a bucket is configured: a worker without one starts as fast as before.
+  const objects = config.contentStore.s3
+    ? new (await import('../content/object-store.ts')).ObjectStore(config.contentStore.s3)
+    : undefined
   const worker = startOutboxWorker(config, { pool, ees, log, metrics, objects })
   log.info(
     {
