@@ -86,8 +86,9 @@ describe.skipIf(!chromium)('the sample release board in Chromium', () => {
       'PRD runs v1.6.1',
       'ACC runs v1.7.1',
       'an-dewit, sofie-janssens', // who approved what PRD runs
-      'Schema: compatible',
+      'Schema: differs', // PRD's rollback target needs an older schema version
       '0006_performance',
+      'needs schema 0005_federation',
       'PRD is frozen',
       // The weekend window starts in winter time and ends after the clocks went forward.
       '2027-03-26 16:00 (+01:00)',
@@ -95,6 +96,7 @@ describe.skipIf(!chromium)('the sample release board in Chromium', () => {
       'Promotions resume at 2027-03-30 08:00 (+02:00)', // Easter Monday touches the weekend: one freeze
       'SOAK_INCOMPLETE',
       '34 of 120 minutes',
+      'in ACC without interruption since 2027-03-26 16:55 (+01:00) (from the ledger, unverified)',
       'Clears at 2027-03-26 18:55 (+01:00).',
       'FROZEN',
       'cursor <after> not stable', // the rejection's reason, as text

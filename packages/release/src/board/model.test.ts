@@ -3,7 +3,7 @@ import type { LedgerEntry } from '../schemas.ts'
 import { commitOf, digestOf, entry, evidenceFor, NO_FREEZE, POLICY, REPOSITORY } from '../test-support.ts'
 import type { CommitFacts } from './commit-facts.ts'
 import { type BoardInput, buildBoard, schemaCompatibility } from './model.ts'
-import { sampleSource } from './sources.ts'
+import { accDeploysInLedger, attestationsOf, sampleSource } from './sources.ts'
 
 const BASE = ['0001_a', '0002_b']
 const facts: Record<string, CommitFacts> = {
@@ -119,17 +119,33 @@ describe('candidates for PRD', () => {
       acc(D, '4', '2026-06-10T08:30:00.000Z'),
     ]
     const evidence: Record<string, unknown> = {
-      [C]: evidenceFor(C, { commit: commitOf('3'), verifiedAt: '2026-06-09T08:00:00.000Z' }),
-      [D]: evidenceFor(D, { commit: commitOf('4'), verifiedAt: '2026-06-10T08:30:00.000Z' }),
+      [C]: evidenceFor(C, {
+        commit: commitOf('3'),
+        deployedAt: '2026-06-09T07:40:00.000Z',
+        verifiedAt: '2026-06-09T08:00:00.000Z',
+      }),
+      [D]: evidenceFor(D, {
+        commit: commitOf('4'),
+        deployedAt: '2026-06-10T08:10:00.000Z',
+        verifiedAt: '2026-06-10T08:30:00.000Z',
+      }),
     }
     const board = buildBoard(input(ledger, { verificationOf: (digest) => evidence[digest] }))
     expect(board.candidates.map((candidate) => candidate.digest)).toEqual([D, C])
     const [newest, older] = board.candidates
     expect(older?.promotable).toBe(true)
     expect(older?.refusals).toEqual([])
-    expect(older?.soak).toEqual({ minutes: 120, required: 120 })
+    // C stayed in ACC from its deployment until D replaced it: a continuous stay of a day.
+    expect(older?.soak).toMatchObject({
+      minutes: 120,
+      required: 120,
+      since: '2026-06-09T08:00:00.000Z',
+      until: '2026-06-10T08:30:00.000Z',
+    })
     expect(newest?.promotable).toBe(false)
-    expect(newest?.soak).toEqual({ minutes: 30, required: 120 })
+    // D's stay counts from the latest arrival the ledger records (its successful ACC deployment).
+    expect(newest?.soak).toMatchObject({ minutes: 30, required: 120, since: '2026-06-10T08:30:00.000Z' })
+    expect(newest?.soak.until).toBeUndefined()
     expect(newest?.refusals.map((refusal) => [refusal.code, refusal.clearsAt])).toEqual([
       ['SOAK_INCOMPLETE', '2026-06-10T10:30:00.000Z'],
     ])
@@ -141,6 +157,88 @@ describe('candidates for PRD', () => {
     expect(board.candidates[0]?.refusals.map((refusal) => [refusal.code, refusal.clearsAt])).toEqual([
       ['NO_EVIDENCE', undefined],
     ])
+  })
+})
+
+describe('what the board reads as attestations', () => {
+  const acc = (digest: string, at: string, outcome: LedgerEntry['outcome'] = 'succeeded') =>
+    entry({ environment: 'acc', action: 'deploy', digest, commit: commitOf('1'), at, outcome })
+
+  it('derives ACC stays from the ledger: a digest departs when another one is deployed to ACC', () => {
+    const ledger = [
+      acc(A, '2026-06-01T08:00:00.000Z'),
+      acc(B, '2026-06-02T08:00:00.000Z', 'failed'),
+      entry({
+        environment: 'acc',
+        action: 'rollback',
+        digest: A,
+        commit: commitOf('1'),
+        at: '2026-06-02T08:05:00.000Z',
+      }),
+      acc(C, '2026-06-03T08:00:00.000Z'),
+    ]
+    expect(
+      accDeploysInLedger(ledger).map((record) => [
+        record.digest,
+        record.event,
+        record.at,
+        record.counterpart,
+      ]),
+    ).toEqual([
+      [A, 'arrived', '2026-06-01T08:00:00.000Z', undefined],
+      // The failed deployment of B that ACC rolled back from does not end A's stay.
+      [A, 'departed', '2026-06-03T08:00:00.000Z', C],
+      [C, 'arrived', '2026-06-03T08:00:00.000Z', undefined],
+    ])
+  })
+
+  it('says why a verification record that is not ebox.acc-evidence/v2 counts for nothing', () => {
+    const old = { ...evidenceFor(C), schema: 'ebox.acc-evidence/v1' }
+    const attested = attestationsOf([], (digest) => (digest === C ? old : undefined))(C)
+    expect(attested.verification).toBeUndefined()
+    expect(attested.distrusted).toEqual([expect.stringContaining('/schema')])
+    const board = buildBoard(
+      input([acc(C, '2026-06-09T08:00:00.000Z')], {
+        verificationOf: (digest) => (digest === C ? old : undefined),
+      }),
+    )
+    expect(board.candidates[0]?.refusals[0]?.message).toContain(
+      'the verification record is not valid: /schema',
+    )
+  })
+
+  it('refuses a candidate whose stay in ACC ended before the soak', () => {
+    const ledger = [acc(C, '2026-06-10T07:00:00.000Z'), acc(D, '2026-06-10T07:45:00.000Z')]
+    const evidence = evidenceFor(C, {
+      commit: commitOf('3'),
+      deployedAt: '2026-06-10T06:50:00.000Z',
+      verifiedAt: '2026-06-10T07:00:00.000Z',
+    })
+    const board = buildBoard(
+      input(ledger, { verificationOf: (digest) => (digest === C ? evidence : undefined) }),
+    )
+    const candidate = board.candidates.find((found) => found.digest === C)
+    expect(candidate?.soak).toMatchObject({ minutes: 45, until: '2026-06-10T07:45:00.000Z' })
+    expect(candidate?.refusals.map((refusal) => [refusal.code, refusal.clearsAt])).toEqual([
+      ['SOAK_INCOMPLETE', undefined],
+    ])
+  })
+
+  it('calls a rollback target the same schema when both verification records name one version', () => {
+    const ledger = [
+      entry({ environment: 'prd', action: 'promote', digest: A, commit: commitOf('3') }),
+      entry({ environment: 'prd', action: 'promote', digest: B, commit: commitOf('4') }),
+    ]
+    const records: Record<string, unknown> = {
+      [A]: evidenceFor(A, { commit: commitOf('3'), schemaVersion: '0004_d' }),
+      [B]: evidenceFor(B, { commit: commitOf('4'), schemaVersion: '0004_d' }),
+    }
+    const schema = buildBoard(input(ledger, { verificationOf: (digest) => records[digest] })).environments.prd
+      ?.rollback?.schema
+    expect(schema).toMatchObject({
+      status: 'same',
+      detail: 'same schema: both verification records name 0004_d',
+    })
   })
 })
 
@@ -181,6 +279,11 @@ describe('the shipped sample', () => {
       ['SOAK_INCOMPLETE', 'FROZEN'],
       ['FROZEN'],
     ])
-    expect(board.environments.prd?.rollback?.schema.status).toBe('compatible')
+    // PRD runs 1.6.1 (0006_performance); the release before it needs 0005_federation. The migrations would allow
+    // it (0006 came right after it), but the pipeline only rolls back within one schema version.
+    const schema = board.environments.prd?.rollback?.schema
+    expect(schema?.status).toBe('differs')
+    expect(schema?.detail).toContain('needs schema 0005_federation, the running release 0006_performance')
+    expect(schema?.detail).toContain('0006_performance came with the release right after the target')
   })
 })

@@ -5,13 +5,12 @@
  * renderer shows them in Brussels time.
  */
 
-import { Value } from '@sinclair/typebox/value'
+import { accStretch, type DigestAttestations } from '../attestations.ts'
 import type { ActiveFreeze } from '../freeze.ts'
 import { frozenUntil } from '../freeze.ts'
 import { currentDeployment, everDeployed, rejection, rollbackTarget } from '../ledger.ts'
 import { evaluatePromotion, type Refusal } from '../promotion.ts'
 import {
-  AccEvidence,
   ENVIRONMENTS,
   type Environment,
   type FreezeCalendar,
@@ -20,10 +19,14 @@ import {
 } from '../schemas.ts'
 import type { CommitFacts, CommitFactsOf } from './commit-facts.ts'
 import { freezeOutlook } from './freeze-outlook.ts'
+import { attestationsOf, FROM_THE_LEDGER } from './sources.ts'
 
 export interface BoardInput {
   ledger: LedgerEntry[]
-  /** The verification record of a digest ("verified in ACC"), unparsed; undefined when there is none. */
+  /**
+   * The verification record of a digest ("verified in ACC", `ebox.acc-evidence/v2`), unparsed; undefined when
+   * there is none. The board does not check signatures: see `attestationsOf`.
+   */
   verificationOf: (digest: string) => unknown
   calendar: FreezeCalendar
   policy: Policy
@@ -38,7 +41,7 @@ export interface BoardInput {
   freezeHorizonDays?: number
 }
 
-export type SchemaStatus = 'same' | 'compatible' | 'check' | 'unknown'
+export type SchemaStatus = 'same' | 'compatible' | 'check' | 'differs' | 'unknown'
 
 export interface SchemaCompatibility {
   status: SchemaStatus
@@ -65,7 +68,8 @@ export interface CandidateView extends Release {
   verifiedRunUrl: string
   promotable: boolean
   refusals: Refusal[]
-  soak: { minutes: number; required: number }
+  /** Continuous time in ACC (`accStretch`): a stay that ended (ACC moved on) counts only up to its end. */
+  soak: { minutes: number; required: number; since?: string; until?: string; source: string }
 }
 
 export interface RejectedView {
@@ -151,7 +155,34 @@ export function schemaCompatibility(
   }
 }
 
-function running(input: BoardInput, environment: Environment): Running | undefined {
+/**
+ * The promotion model only rolls back to a release whose ACC verification names the schema version the running
+ * one names (promotion.ts). Where both records say, that decides; the migration history explains the rest.
+ */
+export function withSchemaVersions(
+  byMigrations: SchemaCompatibility,
+  running: string | undefined,
+  target: string | undefined,
+): SchemaCompatibility {
+  if (!running || !target) return byMigrations
+  if (running === target)
+    return {
+      status: 'same',
+      extra: [],
+      detail: `same schema: both verification records name ${target}`,
+    }
+  return {
+    status: 'differs',
+    extra: byMigrations.extra,
+    detail: `the target needs schema ${target}, the running release ${running}: the pipeline refuses a rollback across schema versions (by the migrations: ${byMigrations.detail})`,
+  }
+}
+
+function running(
+  input: BoardInput,
+  environment: Environment,
+  attested: (digest: string) => DigestAttestations,
+): Running | undefined {
   const { ledger, commitFacts } = input
   const deployed = currentDeployment(ledger, environment)
   if (!deployed) return undefined
@@ -168,7 +199,11 @@ function running(input: BoardInput, environment: Environment): Running | undefin
       commit: target.commit,
       at: target.at,
       facts: commitFacts(target.commit),
-      schema: schemaCompatibility(ledger, environment, target, commitFacts),
+      schema: withSchemaVersions(
+        schemaCompatibility(ledger, environment, target, commitFacts),
+        attested(deployed.digest).verification?.predicate.schemaVersion,
+        attested(target.digest).verification?.predicate.schemaVersion,
+      ),
     },
   }
 }
@@ -177,7 +212,7 @@ function running(input: BoardInput, environment: Environment): Running | undefin
  * Digests verified in ACC after the one PRD runs, that PRD never ran and nobody rejected, newest first: what a
  * release manager may promote next. Each is judged by `evaluatePromotion`, as the workflow's gate would.
  */
-function candidates(input: BoardInput): CandidateView[] {
+function candidates(input: BoardInput, attested: (digest: string) => DigestAttestations): CandidateView[] {
   const { ledger, now, policy } = input
   const prd = currentDeployment(ledger, 'prd')
   const prdVerifiedAt = prd
@@ -189,6 +224,10 @@ function candidates(input: BoardInput): CandidateView[] {
           entry.digest === prd.digest,
       )
     : -1
+  const history: Record<string, DigestAttestations> = {}
+  for (const ran of ledger)
+    if (ran.environment === 'prd' && !(ran.digest in history) && everDeployed(ledger, 'prd', ran.digest))
+      history[ran.digest] = attested(ran.digest)
   const seen = new Set<string>()
   const found: CandidateView[] = []
   for (let index = ledger.length - 1; index > prdVerifiedAt && found.length < input.limit; index--) {
@@ -197,21 +236,27 @@ function candidates(input: BoardInput): CandidateView[] {
     if (seen.has(entry.digest)) continue
     seen.add(entry.digest)
     if (everDeployed(ledger, 'prd', entry.digest) || rejection(ledger, entry.digest)) continue
-    const evidence = input.verificationOf(entry.digest)
-    // The board runs no cosign: signature and provenance are verified by the promotion run itself.
+    const facts = attested(entry.digest)
+    // The board runs no cosign and checks no bundle: the promotion run verifies signatures and provenance.
     const verdict = evaluatePromotion({
       digest: entry.digest,
       repository: input.repository,
-      evidence,
+      attested: facts,
+      // Whether the commit is on main is for the promotion run to check in its clone, like the signatures.
+      onMain: true,
+      history,
       ledger,
       verification: { signature: 'success', provenance: 'success' },
       calendar: input.calendar,
       policy,
       now,
     })
-    const verified = Value.Check(AccEvidence, evidence) ? evidence : undefined
+    const verified = facts.verification?.predicate
     const verifiedAt = verified?.verifiedAt ?? entry.at
-    const soaked = Math.floor((now.getTime() - Date.parse(verifiedAt)) / 60_000)
+    const stay = accStretch(facts)
+    const soaked = stay
+      ? Math.floor(((stay.until ? Date.parse(stay.until) : now.getTime()) - Date.parse(stay.since)) / 60_000)
+      : 0
     found.push({
       digest: entry.digest,
       commit: verified?.commit ?? (entry.commit as string),
@@ -223,6 +268,9 @@ function candidates(input: BoardInput): CandidateView[] {
       soak: {
         minutes: Math.max(0, Math.min(policy.minimumSoakMinutes, soaked)),
         required: policy.minimumSoakMinutes,
+        ...(stay ? { since: stay.since } : {}),
+        ...(stay?.until ? { until: stay.until } : {}),
+        source: FROM_THE_LEDGER,
       },
     })
   }
@@ -234,21 +282,21 @@ export function buildBoard(input: BoardInput): Board {
   const outlook = freezeOutlook(input.calendar, now, input.freezeHorizonDays ?? 14)
   const factsOf = (entry: LedgerEntry): CommitFacts => (entry.commit ? commitFacts(entry.commit) : EMPTY)
   const newestFirst = [...ledger].reverse()
+  const attested = attestationsOf(ledger, input.verificationOf)
   return {
     generatedAt: now.toISOString(),
     zone: input.calendar.timeZone,
     repository: input.repository,
     repositoryUrl: input.repositoryUrl,
-    environments: Object.fromEntries(ENVIRONMENTS.map((env) => [env, running(input, env)])) as Record<
-      Environment,
-      Running | undefined
-    >,
+    environments: Object.fromEntries(
+      ENVIRONMENTS.map((env) => [env, running(input, env, attested)]),
+    ) as Record<Environment, Running | undefined>,
     freeze: {
       inForce: outlook.inForce,
       thaw: outlook.inForce && frozenUntil(input.calendar, now),
       upcoming: outlook.upcoming,
     },
-    candidates: candidates(input),
+    candidates: candidates(input, attested),
     rejected: newestFirst
       .filter((entry) => entry.action === 'reject' && entry.outcome === 'succeeded')
       .slice(0, limit)

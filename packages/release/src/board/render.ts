@@ -104,12 +104,14 @@ const SCHEMA_TONE: Record<SchemaStatus, Tone> = {
   same: 'ok',
   compatible: 'ok',
   check: 'warn',
+  differs: 'bad',
   unknown: 'neutral',
 }
 const SCHEMA_LABEL: Record<SchemaStatus, string> = {
   same: 'Schema: same',
   compatible: 'Schema: compatible',
   check: 'Schema: check by hand',
+  differs: 'Schema: differs',
   unknown: 'Schema: unknown',
 }
 
@@ -205,6 +207,15 @@ function candidateStatus(candidate: CandidateView): Html {
   return badge('bad', 'Blocked')
 }
 
+/** Where the soak figure comes from: continuous time in ACC, as the ledger records it. */
+function soakStay(soak: CandidateView['soak']): Html {
+  if (!soak.since) return html`no stay in ACC known (${soak.source})`
+  const stay = soak.until
+    ? html`in ACC from ${when(soak.since)} until ${when(soak.until)}, when ACC moved on`
+    : html`in ACC without interruption since ${when(soak.since)}`
+  return html`${stay} (${soak.source})`
+}
+
 function candidateCard(board: Board, candidate: CandidateView): Html {
   const percent = Math.round((candidate.soak.minutes / Math.max(1, candidate.soak.required)) * 100)
   return html`<article class="card" aria-labelledby="candidate-${candidate.digest.slice(7, 19)}">
@@ -216,7 +227,8 @@ function candidateCard(board: Board, candidate: CandidateView): Html {
       ${field(
         'Soak',
         html`${candidate.soak.minutes} of ${candidate.soak.required} minutes (${percent} %)
-          <span class="bar" aria-hidden="true"><span style="width:${percent}%"></span></span>`,
+          <span class="bar" aria-hidden="true"><span style="width:${percent}%"></span></span>
+          <span class="muted">${soakStay(candidate.soak)}</span>`,
       )}
     </dl>
     ${
@@ -343,7 +355,7 @@ export function renderBoard(board: Board): string {
   ${freezeSection(board)}
   <section aria-labelledby="candidates">
     <h2 id="candidates">Candidates for PRD</h2>
-    <p class="muted">Digests verified in ACC after the one PRD runs, judged now by the same check as the promotion gate (soak ${board.minimumSoakMinutes} minutes). The signature and provenance are verified by the promotion run itself.</p>
+    <p class="muted">Digests verified in ACC after the one PRD runs, judged now by the same check as the promotion gate (soak: ${board.minimumSoakMinutes} minutes in ACC without interruption). The board checks no signature: it reads the verification records and the ACC deployments from the ledger, unverified; the promotion run trusts only the signed statements, and verifies them, the image signature, the provenance and that the commit is on main itself.</p>
     ${
       board.candidates.length > 0
         ? html`<div class="cards">${board.candidates.map((candidate) => candidateCard(board, candidate))}</div>`
