@@ -62,6 +62,13 @@ export const VARIABLES = {
   PUBLICATION_MAX_FILE_BYTES: { processes: SERVE },
   PUBLICATION_MAX_REQUEST_BYTES: { processes: SERVE },
   PUBLICATION_MAX_ATTACHMENTS: { processes: SERVE },
+  // Publication guards (apps/registry/src/services/publication/): staging, concurrency, minimum upload rate.
+  PUBLICATION_STAGING_DIR: { processes: SERVE },
+  PUBLICATION_STAGING_MAX_BYTES: { processes: SERVE },
+  PUBLICATION_MAX_CONCURRENT_PER_CLIENT: { processes: SERVE },
+  PUBLICATION_MAX_CONCURRENT_COMMITS: { processes: SERVE },
+  PUBLICATION_MIN_BYTES_PER_SECOND: { processes: SERVE },
+  PUBLICATION_MIN_RATE_WINDOW_SECONDS: { processes: SERVE },
   // Where attachment content lives (apps/registry/src/content/config.ts); credentials come from the AWS chain.
   CONTENT_STORE: { processes: CONTENT_READERS },
   S3_BUCKET: { processes: CONTENT_READERS },
