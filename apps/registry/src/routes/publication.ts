@@ -9,6 +9,7 @@ import { auditInTransaction } from '../plugins/audit.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import { MESSAGE_PART, MESSAGE_PART_MAX_BYTES } from '../services/publication/message-part.ts'
 import type { PublicationPart } from '../services/publication/parts.ts'
+import { type UploadRateWatch, watchUploadRate } from './publication-upload-rate.ts'
 
 /**
  * `POST /ebox/messages` (§5.7, §6.6, federation-duties §7), the HTTP side: a `messageToPublish` JSON part and one
@@ -60,7 +61,7 @@ export default async function publicationRoutes(app: FastifyInstance) {
         headers: PublicationHeaders,
         response: {
           201: PublicationStatusMessage,
-          ...errorResponses(400, 401, 403, 409, 413, 415, 503),
+          ...errorResponses(400, 401, 403, 408, 409, 413, 415, 429, 503),
         },
       },
     },
@@ -69,6 +70,7 @@ export default async function publicationRoutes(app: FastifyInstance) {
       if (!request.isMultipart()) {
         throw new RegistryError('UNSUPPORTED_MEDIA_TYPE', 'Publication takes a multipart/form-data body.')
       }
+      const uploadRate = watchUploadRate(request.raw, limits.minBytesPerSecond, limits.minRateWindowSeconds)
       try {
         const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key'])
         const declaredLength = Number(request.headers['content-length'])
@@ -83,7 +85,7 @@ export default async function publicationRoutes(app: FastifyInstance) {
           request.headers[ON_BEHALF_HEADER],
           request.server.partitionService,
         )
-        const status = await publication.publish(multipartParts(request), {
+        const status = await publication.publish(multipartParts(request, uploadRate), {
           clientId: caller.clientId,
           publisher: { enterpriseNumber: publisher, idempotencyKey },
           // The audit record (federation-duties §4) is the transaction's last statement: it exists exactly when
@@ -99,22 +101,35 @@ export default async function publicationRoutes(app: FastifyInstance) {
       } catch (error) {
         releaseRequestBody(request)
         throw asRegistryError(error)
+      } finally {
+        uploadRate.stop()
       }
     },
   )
 }
 
-/** The parts of the body; an error of the parser itself is the client's (malformed multipart). */
-async function* multipartParts(request: FastifyRequest): AsyncGenerator<PublicationPart> {
+/**
+ * The parts of the body; an error of the parser itself is the client's (malformed multipart). A stall (below the
+ * minimum upload rate) ends the wait for the next part and the file part being read, with its 408.
+ */
+async function* multipartParts(
+  request: FastifyRequest,
+  uploadRate: UploadRateWatch,
+): AsyncGenerator<PublicationPart> {
   const parts = request.parts()
+  let current: Multipart | undefined
+  uploadRate.stalled.catch((error: Error) => {
+    if (current?.type === 'file') current.file.destroy(error)
+  })
   while (true) {
     let next: IteratorResult<Multipart>
     try {
-      next = await parts.next()
+      next = await Promise.race([parts.next(), uploadRate.stalled])
     } catch (error) {
       throw asRegistryError(error, true)
     }
     if (next.done) return
+    current = next.value
     yield next.value
   }
 }
