@@ -175,7 +175,9 @@ function readPublicationGuards(read: Reader, poolMax: number) {
     1_000,
   )
   if (poolMax > 1 && maxConcurrentCommits >= poolMax) {
-    read.problems.push('PUBLICATION_MAX_CONCURRENT_COMMITS must be below DB_POOL_MAX (reads need connections too)')
+    read.problems.push(
+      'PUBLICATION_MAX_CONCURRENT_COMMITS must be below DB_POOL_MAX (reads need connections too)',
+    )
   }
   return {
     stagingDir: read.string('PUBLICATION_STAGING_DIR', join(tmpdir(), 'ebox-publication-staging')),

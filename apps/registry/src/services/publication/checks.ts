@@ -6,8 +6,8 @@ import {
   type MessageToPublish,
   RegistryError,
 } from '@ebox/contract'
-import type { Queryable } from '../../db/pool.ts'
 import type { PublicationConfig } from '../../config.ts'
+import type { Queryable } from '../../db/pool.ts'
 import {
   idempotencyKeyTaken,
   type StoredAttachment,

@@ -36,7 +36,10 @@ const UNSAFE_CHARACTERS = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/
  * path component (`/`, `\\`), control and bidi character, so what is stored and served is a bare name that reads
  * as it is; `FALLBACK_FILE_NAME` when nothing remains. `givenName` is the name as given, for the audit trail only.
  */
-export function fileNameOf(partName: string, raw: string | undefined): { fileName: string; givenName: string } {
+export function fileNameOf(
+  partName: string,
+  raw: string | undefined,
+): { fileName: string; givenName: string } {
   const givenName = raw ?? ''
   let name = givenName.trim()
   if (name.length === 0) throw new RegistryError('INVALID_INPUT', `The part "${partName}" has no file name.`)

@@ -23,8 +23,8 @@ import {
   type Publisher,
   type ReceivedFile,
 } from './checks.ts'
-import { fieldJson, MESSAGE_PART, parseMessage, readSmallPart } from './message-part.ts'
 import { ConcurrencyLimit, Semaphore } from './concurrency.ts'
+import { fieldJson, MESSAGE_PART, parseMessage, readSmallPart } from './message-part.ts'
 import { counted, fileNameOf, mediaTypeOf, type PublicationPart } from './parts.ts'
 import { createStagingArea, type StagedFile, type StagedRequest } from './staging.ts'
 
@@ -107,7 +107,10 @@ export function createPublicationService(options: PublicationServiceOptions): Pu
       try {
         const { checked, files } = await receive(parts, staged, context)
         // Validate every digest before a connection is taken; the commit repeats the match with content ids.
-        matchAttachments(checked, withContentIds(files, () => ''))
+        matchAttachments(
+          checked,
+          withContentIds(files, () => ''),
+        )
         const partitionId = await partitionFor(checked, context)
         const published = await commits.run(() =>
           inTransaction(context.pool, (client) => commit(client, checked, files, partitionId, context)),
@@ -281,8 +284,7 @@ async function store(
       digestValue: attachment.sha256,
       digestMethod: 'sha_256',
     })),
-    // File names as the sender gave them, before decoding and cleaning: kept for the audit trail only.
-    fileNamesAsGiven: givenNames.filter(({ fileName, givenName }) => fileName !== givenName),
+    ...auditedFileNames(givenNames),
   })
   return {
     status: {
@@ -294,6 +296,12 @@ async function store(
       }),
     },
   }
+}
+
+/** File names the sender gave that were cleaned before storing: as given, for the audit trail only. */
+function auditedFileNames(names: { partName: string; fileName: string; givenName: string }[]) {
+  const cleaned = names.filter(({ fileName, givenName }) => fileName !== givenName)
+  return cleaned.length > 0 ? { fileNamesAsGiven: cleaned } : {}
 }
 
 /**
@@ -311,9 +319,13 @@ async function partitionFor(checked: CheckedMessage, context: PublicationContext
       'routing rules unavailable; filed in GENERAL',
     ),
   )
-  return routeMessage(rules ?? [], {
-    messageTypeId: message.messageTypeId,
-    senderApplicationId: message.senderApplicationId,
-    senderOrganizationId: context.publisher.enterpriseNumber,
-  }, CONTRACT.generalPartition)
+  return routeMessage(
+    rules ?? [],
+    {
+      messageTypeId: message.messageTypeId,
+      senderApplicationId: message.senderApplicationId,
+      senderOrganizationId: context.publisher.enterpriseNumber,
+    },
+    CONTRACT.generalPartition,
+  )
 }
