@@ -14,7 +14,10 @@ export const ERRORS = {
     status: 409,
     message: 'A message with this Idempotency-Key was already published by this sender application.',
   },
-  REQUEST_TIMEOUT: { status: 408, message: 'The request body arrived too slowly; send it again without pauses.' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    message: 'The request body arrived too slowly; send it again without pauses.',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request content type is not supported.' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested range is not satisfiable.' },

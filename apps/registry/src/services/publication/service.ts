@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { CONTRACT, type EboxIdentity, fillTranslations, formatDateTime, RegistryError } from '@ebox/contract'
+import { CONTRACT, fillTranslations, formatDateTime, RegistryError } from '@ebox/contract'
 import type pg from 'pg'
 import type { PublicationConfig } from '../../config.ts'
 import type { ContentStore } from '../../content/store.ts'
