@@ -5,11 +5,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import pg from 'pg'
 import { callerOf } from '../auth/caller.ts'
 import { ON_BEHALF_HEADER, publishingEnterpriseOf } from '../auth/message-scope.ts'
+import type { PublicationConfig } from '../config.ts'
 import { auditInTransaction } from '../plugins/audit.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import { MESSAGE_PART, MESSAGE_PART_MAX_BYTES } from '../services/publication/message-part.ts'
 import type { PublicationPart } from '../services/publication/parts.ts'
-import { type UploadRateWatch, watchUploadRate } from './publication-upload-rate.ts'
+import { watchUploadRate } from './publication-upload-rate.ts'
 
 /**
  * `POST /ebox/messages` (§5.7, §6.6, federation-duties §7), the HTTP side: a `messageToPublish` JSON part and one
@@ -70,7 +71,6 @@ export default async function publicationRoutes(app: FastifyInstance) {
       if (!request.isMultipart()) {
         throw new RegistryError('UNSUPPORTED_MEDIA_TYPE', 'Publication takes a multipart/form-data body.')
       }
-      const uploadRate = watchUploadRate(request.raw, limits.minBytesPerSecond, limits.minRateWindowSeconds)
       try {
         const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key'])
         const declaredLength = Number(request.headers['content-length'])
@@ -85,7 +85,7 @@ export default async function publicationRoutes(app: FastifyInstance) {
           request.headers[ON_BEHALF_HEADER],
           request.server.partitionService,
         )
-        const status = await publication.publish(multipartParts(request, uploadRate), {
+        const status = await publication.publish(multipartParts(request, limits), {
           clientId: caller.clientId,
           publisher: { enterpriseNumber: publisher, idempotencyKey },
           // The audit record (federation-duties §4) is the transaction's last statement: it exists exactly when
@@ -101,8 +101,6 @@ export default async function publicationRoutes(app: FastifyInstance) {
       } catch (error) {
         releaseRequestBody(request)
         throw asRegistryError(error)
-      } finally {
-        uploadRate.stop()
       }
     },
   )
@@ -114,23 +112,29 @@ export default async function publicationRoutes(app: FastifyInstance) {
  */
 async function* multipartParts(
   request: FastifyRequest,
-  uploadRate: UploadRateWatch,
+  limits: PublicationConfig,
 ): AsyncGenerator<PublicationPart> {
   const parts = request.parts()
+  // Watched only once the parser reads the body: a listener before that would let the body flow away unread.
+  const uploadRate = watchUploadRate(request.raw, limits.minBytesPerSecond, limits.minRateWindowSeconds)
   let current: Multipart | undefined
   uploadRate.stalled.catch((error: Error) => {
     if (current?.type === 'file') current.file.destroy(error)
   })
-  while (true) {
-    let next: IteratorResult<Multipart>
-    try {
-      next = await Promise.race([parts.next(), uploadRate.stalled])
-    } catch (error) {
-      throw asRegistryError(error, true)
+  try {
+    while (true) {
+      let next: IteratorResult<Multipart>
+      try {
+        next = await Promise.race([parts.next(), uploadRate.stalled])
+      } catch (error) {
+        throw asRegistryError(error, true)
+      }
+      if (next.done) return
+      current = next.value
+      yield next.value
     }
-    if (next.done) return
-    current = next.value
-    yield next.value
+  } finally {
+    uploadRate.stop()
   }
 }
 
