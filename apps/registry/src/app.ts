@@ -103,7 +103,7 @@ export async function buildApp({
     routingRulesSource: partitionService ?? (config.partitionService.url ? federationPartitions : undefined),
   })
 
-  await app.register(healthRoutes)
+  await app.register(healthRoutes, { databaseUrl: config.databaseUrl })
   await app.register(certificationRoutes, { build: config.build, environment: config.environment })
   await app.register(consultationRoutes)
   await app.register(referenceDataRoutes)

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import {
   type ClientConfig,
   type ProcessConfig,
@@ -38,6 +40,17 @@ export interface PublicationConfig {
   maxFileBytes: number
   maxRequestBytes: number
   maxAttachments: number
+  /** Where file parts are staged before the commit (src/services/publication/staging.ts). */
+  stagingDir: string
+  /** Bytes staged at once across all publications of this process; over it: 503 with Retry-After. */
+  stagingMaxBytes: number
+  /** Publications one client may have in flight at once; over it: 429 with Retry-After. */
+  maxConcurrentPerClient: number
+  /** Publication commits (transactions) at once: a bounded share of DB_POOL_MAX, the rest stays for reads. */
+  maxConcurrentCommits: number
+  /** A body arriving slower than this over `minRateWindowSeconds` is cut with 408 (0 = no minimum). */
+  minBytesPerSecond: number
+  minRateWindowSeconds: number
 }
 
 export interface OAuthConfig {
@@ -135,6 +148,7 @@ function readServeConfig(read: Reader): Config {
       maxFileBytes: read.integer('PUBLICATION_MAX_FILE_BYTES', 100 * 1024 * 1024, 1, 2 ** 40),
       maxRequestBytes: read.integer('PUBLICATION_MAX_REQUEST_BYTES', 250 * 1024 * 1024, 1024, 2 ** 40),
       maxAttachments: read.integer('PUBLICATION_MAX_ATTACHMENTS', 20, 1, 100),
+      ...readPublicationGuards(read, common.db.poolMax),
     },
     contentStore: readContentStoreConfig(read),
     metrics: { port: listeners.metricsPort },
@@ -150,6 +164,29 @@ function readServeConfig(read: Reader): Config {
     read.problems.push(`PUBLICATION_MAX_FILE_BYTES must be at most ${OBJECT_MAX_BYTES} with CONTENT_STORE=s3`)
   }
   return config
+}
+
+/** The staging area and the guards that keep a slow publisher from holding what others need. */
+function readPublicationGuards(read: Reader, poolMax: number) {
+  const maxConcurrentCommits = read.integer(
+    'PUBLICATION_MAX_CONCURRENT_COMMITS',
+    Math.max(1, Math.floor(poolMax / 2)),
+    1,
+    1_000,
+  )
+  if (poolMax > 1 && maxConcurrentCommits >= poolMax) {
+    read.problems.push(
+      'PUBLICATION_MAX_CONCURRENT_COMMITS must be below DB_POOL_MAX (reads need connections too)',
+    )
+  }
+  return {
+    stagingDir: read.string('PUBLICATION_STAGING_DIR', join(tmpdir(), 'ebox-publication-staging')),
+    stagingMaxBytes: read.integer('PUBLICATION_STAGING_MAX_BYTES', 2 * 1024 ** 3, 1024, 2 ** 50),
+    maxConcurrentPerClient: read.integer('PUBLICATION_MAX_CONCURRENT_PER_CLIENT', 4, 1, 1_000),
+    maxConcurrentCommits,
+    minBytesPerSecond: read.integer('PUBLICATION_MIN_BYTES_PER_SECOND', 1_024, 0, 2 ** 30),
+    minRateWindowSeconds: read.integer('PUBLICATION_MIN_RATE_WINDOW_SECONDS', 10, 1, 600),
+  }
 }
 
 function readOAuth(

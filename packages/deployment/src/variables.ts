@@ -67,6 +67,13 @@ export const VARIABLES = {
   // `registry migrate`: bounds on one migration (apps/registry/src/db/migrate.ts).
   MIGRATION_LOCK_TIMEOUT_MS: { processes: ['migrate'] },
   MIGRATION_STATEMENT_TIMEOUT_MS: { processes: ['migrate'] },
+  // Publication guards (apps/registry/src/services/publication/): staging, concurrency, minimum upload rate.
+  PUBLICATION_STAGING_DIR: { processes: SERVE },
+  PUBLICATION_STAGING_MAX_BYTES: { processes: SERVE },
+  PUBLICATION_MAX_CONCURRENT_PER_CLIENT: { processes: SERVE },
+  PUBLICATION_MAX_CONCURRENT_COMMITS: { processes: SERVE },
+  PUBLICATION_MIN_BYTES_PER_SECOND: { processes: SERVE },
+  PUBLICATION_MIN_RATE_WINDOW_SECONDS: { processes: SERVE },
   // Where attachment content lives (apps/registry/src/content/config.ts); credentials come from the AWS chain.
   CONTENT_STORE: { processes: CONTENT_READERS },
   S3_BUCKET: { processes: CONTENT_READERS },

@@ -129,7 +129,9 @@ export async function publishingEnterpriseOf(
   if (acting.eboxType !== 'enterprise') {
     throw new RegistryError('FORBIDDEN', 'The access token is not bound to an enterprise.')
   }
-  if (onBehalfOf === undefined && !principal.scopes.has(SCOPES.publicationSender)) {
+  // The caller's own enterprise, with or without the header naming it: the representative scope never suffices.
+  const ownEnterprise = principal.ebox?.eboxType === 'enterprise' && acting.id === principal.ebox.id
+  if (ownEnterprise && !principal.scopes.has(SCOPES.publicationSender)) {
     throw new RegistryError(
       'FORBIDDEN',
       "Publishing for the caller's own enterprise takes the publicationsender scope; a representative names " +

@@ -199,17 +199,17 @@ export function partitionServiceFromConfig(config: Config, pool: pg.Pool): Parti
 
 /**
  * The routing rules of `enterpriseNumber` as publication uses them (federation-duties §3.3): the cached set
- * (repositories/routing-rules.ts, kept current by the webhook), else fetched from `source` and cached in the
- * caller's transaction. Undefined when they cannot be known: no service configured, or it fails (`onUnavailable`
+ * (repositories/routing-rules.ts, kept current by the webhook), else fetched from `source` (no connection held
+ * meanwhile) and cached in a short transaction of its own. Undefined when they cannot be known: no service configured, or it fails (`onUnavailable`
  * hears why; the message then goes to GENERAL, docs/contract-decisions.md).
  */
 export async function cachedRoutingRules(
-  client: pg.PoolClient,
+  pool: pg.Pool,
   source: Pick<PartitionService, 'routingRules'> | undefined,
   enterpriseNumber: string,
   onUnavailable: (error: unknown) => void,
 ): Promise<RoutingRule[] | undefined> {
-  let rules = await routingRulesFor(client, enterpriseNumber)
+  let rules = await routingRulesFor(pool, enterpriseNumber)
   if (rules === undefined && source) {
     const askedAt = new Date()
     try {
@@ -217,7 +217,10 @@ export async function cachedRoutingRules(
     } catch (error) {
       onUnavailable(error)
     }
-    if (rules !== undefined) await replaceRoutingRules(client, enterpriseNumber, rules, askedAt)
+    const fetched = rules
+    if (fetched !== undefined) {
+      await inTransaction(pool, (client) => replaceRoutingRules(client, enterpriseNumber, fetched, askedAt))
+    }
   }
   return rules
 }

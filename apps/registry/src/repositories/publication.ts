@@ -25,7 +25,7 @@ export interface SenderConfiguration {
 }
 
 export async function senderConfiguration(
-  client: pg.PoolClient,
+  client: pg.Pool | pg.PoolClient,
   query: {
     senderOrganizationId: string
     senderApplicationId: string
@@ -47,7 +47,7 @@ export async function senderConfiguration(
 
 /** Whether a committed message already holds this Idempotency-Key (a fast early answer; the index decides). */
 export async function idempotencyKeyTaken(
-  client: pg.PoolClient,
+  client: pg.Pool | pg.PoolClient,
   key: { senderEnterpriseNumber: string; senderApplicationId: string; idempotencyKey: string },
 ): Promise<boolean> {
   const { rowCount } = await client.query(

@@ -1,16 +1,29 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { migrationsAreCurrent } from '../db/migrate.ts'
-import { ping } from '../db/pool.ts'
+import { createPool, ping } from '../db/pool.ts'
 
 const Health = Type.Object({
   status: Type.String(),
   checks: Type.Optional(Type.Record(Type.String(), Type.String())),
 })
 
-/** Liveness says the process answers; readiness says it can serve: the database answers and is migrated. */
-export default async function healthRoutes(app: FastifyInstance) {
+/**
+ * Liveness says the process answers; readiness says it can serve: the database answers and is migrated.
+ * Readiness asks on a connection of its own (`databaseUrl`), so a pool busy serving requests is not reported
+ * as a database that is down (which would get the pod pulled exactly when it is loaded).
+ */
+export default async function healthRoutes(app: FastifyInstance, options: { databaseUrl?: string } = {}) {
   let migrated = false
+  const probe = options.databaseUrl
+    ? createPool({
+        connectionString: options.databaseUrl,
+        max: 1,
+        statementTimeoutMs: 2_000,
+        applicationName: 'ebox-registry-health',
+      })
+    : app.pool
+  if (probe !== app.pool) app.addHook('onClose', () => probe.end())
 
   app.get(
     '/health/live',
@@ -26,9 +39,9 @@ export default async function healthRoutes(app: FastifyInstance) {
     async (_request, reply) => {
       const checks: Record<string, string> = {}
       try {
-        await ping(app.pool)
+        await ping(probe)
         checks.database = 'ok'
-        migrated ||= await migrationsAreCurrent(app.pool)
+        migrated ||= await migrationsAreCurrent(probe)
         checks.migrations = migrated ? 'ok' : 'pending'
       } catch {
         checks.database = 'unreachable'

@@ -5,10 +5,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import pg from 'pg'
 import { callerOf } from '../auth/caller.ts'
 import { ON_BEHALF_HEADER, publishingEnterpriseOf } from '../auth/message-scope.ts'
+import type { PublicationConfig } from '../config.ts'
 import { auditInTransaction } from '../plugins/audit.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import { MESSAGE_PART, MESSAGE_PART_MAX_BYTES } from '../services/publication/message-part.ts'
 import type { PublicationPart } from '../services/publication/parts.ts'
+import { watchUploadRate } from './publication-upload-rate.ts'
 
 /**
  * `POST /ebox/messages` (§5.7, §6.6, federation-duties §7), the HTTP side: a `messageToPublish` JSON part and one
@@ -60,7 +62,7 @@ export default async function publicationRoutes(app: FastifyInstance) {
         headers: PublicationHeaders,
         response: {
           201: PublicationStatusMessage,
-          ...errorResponses(400, 401, 403, 409, 413, 415, 503),
+          ...errorResponses(400, 401, 403, 408, 409, 413, 415, 429, 503),
         },
       },
     },
@@ -83,7 +85,7 @@ export default async function publicationRoutes(app: FastifyInstance) {
           request.headers[ON_BEHALF_HEADER],
           request.server.partitionService,
         )
-        const status = await publication.publish(multipartParts(request), {
+        const status = await publication.publish(multipartParts(request, limits), {
           clientId: caller.clientId,
           publisher: { enterpriseNumber: publisher, idempotencyKey },
           // The audit record (federation-duties §4) is the transaction's last statement: it exists exactly when
@@ -104,18 +106,35 @@ export default async function publicationRoutes(app: FastifyInstance) {
   )
 }
 
-/** The parts of the body; an error of the parser itself is the client's (malformed multipart). */
-async function* multipartParts(request: FastifyRequest): AsyncGenerator<PublicationPart> {
+/**
+ * The parts of the body; an error of the parser itself is the client's (malformed multipart). A stall (below the
+ * minimum upload rate) ends the wait for the next part and the file part being read, with its 408.
+ */
+async function* multipartParts(
+  request: FastifyRequest,
+  limits: PublicationConfig,
+): AsyncGenerator<PublicationPart> {
   const parts = request.parts()
-  while (true) {
-    let next: IteratorResult<Multipart>
-    try {
-      next = await parts.next()
-    } catch (error) {
-      throw asRegistryError(error, true)
+  // Watched only once the parser reads the body: a listener before that would let the body flow away unread.
+  const uploadRate = watchUploadRate(request.raw, limits.minBytesPerSecond, limits.minRateWindowSeconds)
+  let current: Multipart | undefined
+  uploadRate.stalled.catch((error: Error) => {
+    if (current?.type === 'file') current.file.destroy(error)
+  })
+  try {
+    while (true) {
+      let next: IteratorResult<Multipart>
+      try {
+        next = await Promise.race([parts.next(), uploadRate.stalled])
+      } catch (error) {
+        throw asRegistryError(error, true)
+      }
+      if (next.done) return
+      current = next.value
+      yield next.value
     }
-    if (next.done) return
-    yield next.value
+  } finally {
+    uploadRate.stop()
   }
 }
 

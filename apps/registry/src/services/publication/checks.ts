@@ -6,8 +6,8 @@ import {
   type MessageToPublish,
   RegistryError,
 } from '@ebox/contract'
-import type pg from 'pg'
 import type { PublicationConfig } from '../../config.ts'
+import type { Queryable } from '../../db/pool.ts'
 import {
   idempotencyKeyTaken,
   type StoredAttachment,
@@ -39,7 +39,7 @@ export interface Publisher {
 
 /** Every check the JSON part allows on its own and against reference data, before any file is matched. */
 export async function checkMessage(
-  client: pg.PoolClient,
+  client: Queryable,
   message: MessageToPublish,
   publisher: Publisher,
   limits: Pick<PublicationConfig, 'maxAttachments'>,
@@ -114,7 +114,7 @@ function recipientOf(message: MessageToPublish): EboxIdentity {
 
 /** The sender is the publisher, its application may publish this type to this kind of e-Box, the key is new. */
 async function checkSender(
-  client: pg.PoolClient,
+  client: Queryable,
   message: MessageToPublish,
   recipient: EboxIdentity,
   publisher: Publisher,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { CONTRACT, type EboxIdentity, fillTranslations, formatDateTime, RegistryError } from '@ebox/contract'
+import { Readable } from 'node:stream'
+import { CONTRACT, fillTranslations, formatDateTime, RegistryError } from '@ebox/contract'
 import type pg from 'pg'
 import type { PublicationConfig } from '../../config.ts'
 import type { ContentStore } from '../../content/store.ts'
@@ -22,15 +23,18 @@ import {
   type Publisher,
   type ReceivedFile,
 } from './checks.ts'
+import { ConcurrencyLimit, Semaphore } from './concurrency.ts'
 import { fieldJson, MESSAGE_PART, parseMessage, readSmallPart } from './message-part.ts'
 import { counted, fileNameOf, mediaTypeOf, type PublicationPart } from './parts.ts'
+import { createStagingArea, type StagedFile, type StagedRequest } from './staging.ts'
 
 /**
  * Publication (§5.7, §6.6, federation-duties §7), without HTTP: the parts of one request in, a stored message out.
- * The whole publication is one transaction, opened before the first part is read: file parts are streamed into
- * content storage as they arrive (SHA-256 computed on the way, never a whole file in memory) and matched with the
- * JSON once both are known. Any failure — invalid input, a client that goes away, a killed process — rolls
- * everything back: no message, no content, no event, no audit record.
+ * No database connection is held while the network is waited for: file parts are streamed to the staging area
+ * (SHA-256 computed on the way, never a whole file in memory), the JSON part is checked with short pool queries,
+ * and only once the whole body is in does one short transaction write content, message, outbox event and audit
+ * record. Any failure — invalid input, a client that goes away, a killed process — leaves nothing: no message, no
+ * content, no event, no audit record, no staged file.
  */
 export interface PublicationServiceOptions {
   pool: Pool
@@ -63,30 +67,71 @@ export interface PublicationStatus {
 
 export interface PublicationService {
   readonly limits: PublicationConfig
+  /** Files currently staged (for tests and metrics). */
+  readonly stagingDir: string
   publish(parts: AsyncIterable<PublicationPart>, request: PublicationRequest): Promise<PublicationStatus>
 }
 
-interface PublicationContext extends PublicationRequest, Omit<PublicationServiceOptions, 'pool'> {}
+interface PublicationContext extends PublicationRequest, Omit<PublicationServiceOptions, 'pool'> {
+  pool: Pool
+}
+
+/** A file part once staged: everything but where its content is stored (known only in the commit). */
+interface StagedPart extends Omit<ReceivedFile, 'contentId'> {
+  /** The file name exactly as the sender gave it (audit trail only). */
+  givenName: string
+  staged: StagedFile
+}
+
+/** How long a client over its concurrency cap is told to wait. */
+const CONCURRENCY_RETRY_AFTER_SECONDS = 5
 
 export function createPublicationService(options: PublicationServiceOptions): PublicationService {
-  const { pool, ...rest } = options
+  const { limits } = options
+  const staging = createStagingArea(limits.stagingDir, limits.stagingMaxBytes)
+  const perClient = new ConcurrencyLimit(limits.maxConcurrentPerClient)
+  const commits = new Semaphore(limits.maxConcurrentCommits)
   return {
-    limits: options.limits,
+    limits,
+    stagingDir: staging.dir,
     async publish(parts, request) {
-      const context: PublicationContext = { ...rest, ...request }
-      const published = await inTransaction(pool, (client) => receiveAndPublish(client, parts, context))
-      return published.status
+      const context: PublicationContext = { ...options, ...request }
+      if (!perClient.enter(request.clientId)) {
+        throw new RegistryError(
+          'TOO_MANY_REQUESTS',
+          `At most ${limits.maxConcurrentPerClient} publications of one client may be in flight at once.`,
+          { headers: { 'retry-after': String(CONCURRENCY_RETRY_AFTER_SECONDS) } },
+        )
+      }
+      const staged = staging.open()
+      try {
+        const { checked, files } = await receive(parts, staged, context)
+        // Validate every digest before a connection is taken; the commit repeats the match with content ids.
+        matchAttachments(
+          checked,
+          withContentIds(files, () => ''),
+        )
+        const partitionId = await partitionFor(checked, context)
+        const published = await commits.run(() =>
+          inTransaction(context.pool, (client) => commit(client, checked, files, partitionId, context)),
+        )
+        return published.status
+      } finally {
+        perClient.leave(request.clientId)
+        await staged.discard()
+      }
     },
   }
 }
 
-async function receiveAndPublish(
-  client: pg.PoolClient,
+/** Reads the whole body: file parts to the staging area, the JSON part checked (short pool queries). */
+async function receive(
   parts: AsyncIterable<PublicationPart>,
+  staged: StagedRequest,
   context: PublicationContext,
 ) {
   const { limits } = context
-  const files = new Map<string, ReceivedFile>()
+  const files = new Map<string, StagedPart>()
   let checked: CheckedMessage | undefined
   let requestBytes = 0
   const countBytes = (bytes: number) => {
@@ -101,7 +146,7 @@ async function receiveAndPublish(
       if (checked) throw new RegistryError('INVALID_INPUT', `The part "${MESSAGE_PART}" is given twice.`)
       const json = part.type === 'file' ? await readSmallPart(part.file) : fieldJson(part)
       countBytes(typeof json === 'string' ? Buffer.byteLength(json) : 0)
-      checked = await checkMessage(client, parseMessage(json), context.publisher, limits)
+      checked = await checkMessage(context.pool, parseMessage(json), context.publisher, limits)
       for (const name of files.keys()) assertDeclared(checked, name)
       continue
     }
@@ -118,41 +163,78 @@ async function receiveAndPublish(
       throw new RegistryError('INVALID_INPUT', `A message has at most ${limits.maxAttachments} attachments.`)
     }
     if (checked) assertDeclared(checked, part.fieldname)
-    const fileName = fileNameOf(part.fieldname, part.filename)
+    const { fileName, givenName } = fileNameOf(part.fieldname, part.filename)
     const mediaType = mediaTypeOf(part.fieldname, part.mimetype)
-    const stored = await context.contentStore.write(client, counted(part.file, countBytes), {
-      maxBytes: limits.maxFileBytes,
-      onTooLarge: () =>
+    const file = await staged.stage(
+      Readable.from(counted(part.file, countBytes)),
+      limits.maxFileBytes,
+      () =>
         new RegistryError(
           'PAYLOAD_TOO_LARGE',
           `The part "${part.fieldname}" exceeds ${limits.maxFileBytes} bytes.`,
         ),
+    )
+    files.set(part.fieldname, {
+      partName: part.fieldname,
+      fileName,
+      givenName,
+      mediaType,
+      sizeBytes: file.sizeBytes,
+      sha256: file.sha256,
+      staged: file,
     })
-    files.set(part.fieldname, { partName: part.fieldname, fileName, mediaType, ...stored })
   }
 
   if (!checked) throw new RegistryError('INVALID_INPUT', `The part "${MESSAGE_PART}" is missing.`)
-  const attachments = matchAttachments(checked, files)
-  return store(client, checked, attachments, context)
+  return { checked, files }
+}
+
+function withContentIds(files: Map<string, StagedPart>, contentIdOf: (part: StagedPart) => string) {
+  return new Map<string, ReceivedFile>(
+    [...files].map(([name, { staged: _staged, givenName: _given, ...file }]) => [
+      name,
+      { ...file, contentId: contentIdOf(files.get(name)!) },
+    ]),
+  )
+}
+
+/** The short transaction: staged bytes into the content store, then message, event and audit record. */
+async function commit(
+  client: pg.PoolClient,
+  checked: CheckedMessage,
+  files: Map<string, StagedPart>,
+  partitionId: string,
+  context: PublicationContext,
+) {
+  const contentIds = new Map<StagedPart, string>()
+  for (const part of files.values()) {
+    const stored = await context.contentStore.write(client, part.staged.read(), {
+      maxBytes: context.limits.maxFileBytes,
+    })
+    if (stored.sha256 !== part.sha256) throw new Error('a staged file changed before its commit')
+    contentIds.set(part, stored.contentId)
+  }
+  const attachments = matchAttachments(
+    checked,
+    withContentIds(files, (part) => contentIds.get(part)!),
+  )
+  const givenNames = [...files.values()].map(({ partName, fileName, givenName }) => ({
+    partName,
+    fileName,
+    givenName,
+  }))
+  return store(client, checked, attachments, partitionId, givenNames, context)
 }
 
 async function store(
   client: pg.PoolClient,
   checked: CheckedMessage,
   attachments: StoredAttachment[],
+  partitionId: string,
+  givenNames: { partName: string; fileName: string; givenName: string }[],
   context: PublicationContext,
 ) {
   const { message, recipient } = checked
-  const partitionId = await partitionFor(
-    client,
-    recipient,
-    {
-      messageTypeId: message.messageTypeId,
-      senderApplicationId: message.senderApplicationId,
-      senderOrganizationId: context.publisher.enterpriseNumber,
-    },
-    context,
-  )
   const messageId = randomUUID()
   const inserted = await insertMessage(client, {
     messageId,
@@ -202,6 +284,7 @@ async function store(
       digestValue: attachment.sha256,
       digestMethod: 'sha_256',
     })),
+    ...auditedFileNames(givenNames),
   })
   return {
     status: {
@@ -215,23 +298,34 @@ async function store(
   }
 }
 
+/** File names the sender gave that were cleaned before storing: as given, for the audit trail only. */
+function auditedFileNames(names: { partName: string; fileName: string; givenName: string }[]) {
+  const cleaned = names.filter(({ fileName, givenName }) => fileName !== givenName)
+  return cleaned.length > 0 ? { fileNamesAsGiven: cleaned } : {}
+}
+
 /**
  * The recipient partition (federation-duties §3.3): the cached routing rules of the recipient enterprise, fetched
  * from the Partition service when nothing is cached; GENERAL when none match, for citizens, and when the rules
- * cannot be known (no service configured, or it fails: docs/contract-decisions.md).
+ * cannot be known (no service configured, or it fails: docs/contract-decisions.md). Resolved before the commit's
+ * transaction: a remote call never runs while a connection is held.
  */
-async function partitionFor(
-  client: pg.PoolClient,
-  recipient: EboxIdentity,
-  routed: Parameters<typeof routeMessage>[1],
-  context: PublicationContext,
-): Promise<string> {
+async function partitionFor(checked: CheckedMessage, context: PublicationContext): Promise<string> {
+  const { message, recipient } = checked
   if (recipient.eboxType !== 'enterprise') return CONTRACT.generalPartition
-  const rules = await cachedRoutingRules(client, context.routingRulesSource, recipient.id, (error) =>
+  const rules = await cachedRoutingRules(context.pool, context.routingRulesSource, recipient.id, (error) =>
     context.log.warn(
       { err: error, enterpriseNumber: recipient.id },
       'routing rules unavailable; filed in GENERAL',
     ),
   )
-  return routeMessage(rules ?? [], routed, CONTRACT.generalPartition)
+  return routeMessage(
+    rules ?? [],
+    {
+      messageTypeId: message.messageTypeId,
+      senderApplicationId: message.senderApplicationId,
+      senderOrganizationId: context.publisher.enterpriseNumber,
+    },
+    CONTRACT.generalPartition,
+  )
 }
