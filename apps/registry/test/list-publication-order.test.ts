@@ -35,7 +35,7 @@ beforeAll(async () => {
       ),
     ])
     expect(response.statusCode, response.body).toBe(201)
-    published.push(String(response.headers.location).split("/").pop() as string)
+    published.push(String(response.headers.location).split('/').pop() as string)
   }
   // All within the same second, as a busy sender's burst is: receipt dates are whole seconds.
   await registry.pool.query(
