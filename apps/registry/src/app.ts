@@ -13,6 +13,7 @@ import authPlugin, { closedByDefault } from './plugins/auth.ts'
 import databasePlugin from './plugins/database.ts'
 import errorsPlugin from './plugins/errors.ts'
 import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
+import lingeringClosePlugin from './plugins/lingering-close.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
@@ -80,6 +81,7 @@ export async function buildApp({
   // First: every route registered after it must declare an operation or `public: true`.
   await app.register(closedByDefault)
   await app.register(errorsPlugin, { environment: config.environment })
+  await app.register(lingeringClosePlugin)
   await app.register(openapiPlugin, { version: config.build.version })
   await app.register(auditContext)
   await app.register(metricsPlugin, { pool, poolMax: config.db.poolMax })
