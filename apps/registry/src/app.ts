@@ -17,6 +17,7 @@ import lingeringClosePlugin from './plugins/lingering-close.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
+import publicUrlPlugin from './plugins/public-url.ts'
 import publicationPlugin from './plugins/publication.ts'
 import referenceDataCachePlugin from './plugins/reference-data-cache.ts'
 import certificationRoutes from './routes/certification.ts'
@@ -88,6 +89,7 @@ export async function buildApp({
   await app.register(auditPlugin, { pool })
   await app.register(hardeningPlugin, config.http)
   await app.register(databasePlugin, { pool })
+  await app.register(publicUrlPlugin, { publicBaseUrl: config.publicBaseUrl })
   await app.register(partitionsPlugin, { partitionService: federationPartitions })
   await app.register(authPlugin, { verifier })
   await app.register(referenceDataCachePlugin, { databaseUrl: config.databaseUrl })
