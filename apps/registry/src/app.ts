@@ -24,6 +24,7 @@ import certificationRoutes from './routes/certification.ts'
 import consultationRoutes from './routes/consultation.ts'
 import eventNotificationsRoutes from './routes/event-notifications.ts'
 import healthRoutes from './routes/health.ts'
+import notImplementedRoutes from './routes/not-implemented.ts'
 import publicationRoutes from './routes/publication.ts'
 import referenceDataRoutes from './routes/reference-data.ts'
 
@@ -110,6 +111,7 @@ export async function buildApp({
   await app.register(referenceDataRoutes)
   await app.register(publicationRoutes)
   await app.register(eventNotificationsRoutes)
+  await app.register(notImplementedRoutes)
 
   return app
 }
