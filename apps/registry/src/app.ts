@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
 import type { TokenVerifier } from './auth/verifier.ts'
 import type { Config } from './config.ts'
 import { type ContentStore, createContentStore } from './content/store.ts'
@@ -15,15 +15,18 @@ import databasePlugin from './plugins/database.ts'
 import errorsPlugin from './plugins/errors.ts'
 import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
 import inputFilterPlugin, { clientErrorHandler } from './plugins/input-filter.ts'
+import lingeringClosePlugin from './plugins/lingering-close.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
+import publicUrlPlugin from './plugins/public-url.ts'
 import publicationPlugin from './plugins/publication.ts'
 import referenceDataCachePlugin from './plugins/reference-data-cache.ts'
 import certificationRoutes from './routes/certification.ts'
 import consultationRoutes from './routes/consultation.ts'
 import eventNotificationsRoutes from './routes/event-notifications.ts'
 import healthRoutes from './routes/health.ts'
+import notImplementedRoutes from './routes/not-implemented.ts'
 import publicationRoutes from './routes/publication.ts'
 import referenceDataRoutes from './routes/reference-data.ts'
 
@@ -52,8 +55,9 @@ export async function buildApp({
   const federationPartitions = partitionService ?? partitionServiceFromConfig(config, pool)
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
-    // One access-log line per request, written on completion (below), instead of Fastify's two.
-    disableRequestLogging: true,
+    // One access-log line per request, written on completion (below), instead of Fastify's two. Through the log
+    // controller: the top-level disableRequestLogging option is deprecated (FSTDEP023).
+    logController: new LogController({ disableRequestLogging: true }),
     // The caller's x-correlation-id becomes the request id (when well-formed), is logged and echoed back.
     genReqId: (request) => {
       const incoming = request.headers['x-correlation-id']
@@ -83,12 +87,14 @@ export async function buildApp({
   await app.register(closedByDefault)
   await app.register(errorsPlugin, { environment: config.environment })
   await app.register(inputFilterPlugin)
+  await app.register(lingeringClosePlugin)
   await app.register(openapiPlugin, { version: config.build.version })
   await app.register(auditContext)
   await app.register(metricsPlugin, { pool, poolMax: config.db.poolMax })
   await app.register(auditPlugin, { pool })
   await app.register(hardeningPlugin, config.http)
   await app.register(databasePlugin, { pool })
+  await app.register(publicUrlPlugin, { publicBaseUrl: config.publicBaseUrl })
   await app.register(partitionsPlugin, { partitionService: federationPartitions })
   await app.register(authPlugin, { verifier })
   await app.register(referenceDataCachePlugin, { databaseUrl: config.databaseUrl })
@@ -109,6 +115,7 @@ export async function buildApp({
   await app.register(referenceDataRoutes)
   await app.register(publicationRoutes)
   await app.register(eventNotificationsRoutes)
+  await app.register(notImplementedRoutes)
 
   return app
 }

@@ -33,6 +33,11 @@ export interface Config extends ProcessConfig {
   /** `/metrics` for Prometheus, on a port of its own (src/plugins/metrics.ts). */
   metrics: { port: number }
   build: { version: string; commit: string }
+  /**
+   * The service's URL as its callers reach it (no trailing slash): `contentHref` values are absolute URLs under
+   * it (the portal calls the DP from the browser; a relative href would resolve against the portal's origin).
+   */
+  publicBaseUrl: string
 }
 
 /** Limits of `POST /ebox/messages` (multipart): bytes per file, bytes per request, attachments per message. */
@@ -111,6 +116,29 @@ export function loadConfig(env: Env = process.env): Config {
   return readConfiguration(env, readServeConfig)
 }
 
+/** Environments where the public URL must be set, and be https (conformance profiles ACC and PRD). */
+const PUBLIC_URL_REQUIRED = ['acceptation', 'production']
+
+function readPublicBaseUrl(
+  read: Reader,
+  environment: string,
+  listeners: { host: string; port: number },
+): string {
+  const required = PUBLIC_URL_REQUIRED.includes(environment)
+  // Elsewhere (development, quickstart, tests): the service's own address.
+  const host = ['0.0.0.0', '::', ''].includes(listeners.host) ? 'localhost' : listeners.host
+  const own = `http://${host.includes(':') ? `[${host}]` : host}:${listeners.port}`
+  const value = read.url('PUBLIC_BASE_URL', required ? undefined : own, required ? ['https:'] : undefined)
+  if (!value) return value
+  try {
+    const url = new URL(value)
+    if (url.search || url.hash) read.problems.push('PUBLIC_BASE_URL may not have a query or a fragment')
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+  } catch {
+    return value
+  }
+}
+
 function readServeConfig(read: Reader): Config {
   const { defaults, ...common } = readProcess(read)
   const algorithms = read.list('OAUTH_ALGORITHMS', ['RS256', 'PS256', 'ES256'])
@@ -152,6 +180,7 @@ function readServeConfig(read: Reader): Config {
     },
     contentStore: readContentStoreConfig(read),
     metrics: { port: listeners.metricsPort },
+    publicBaseUrl: readPublicBaseUrl(read, common.environment, listeners),
     build: {
       version: read.string('APP_VERSION', PACKAGE_VERSION),
       commit: read.string('GIT_COMMIT', 'unknown'),

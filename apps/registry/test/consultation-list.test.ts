@@ -44,7 +44,7 @@ describe('the default list', () => {
     expect(listedIds).toContain(DEMO.messages.hidden)
   })
 
-  it('orders messages published at the same second by message id, descending', async () => {
+  it('orders messages published at the same second in publication order (the seed publishes them by id)', async () => {
     const { ids: listedIds } = await matching('')
     const [a, b] = DEMO.messages.sameDate
     expect(listedIds.indexOf(b)).toBe(listedIds.indexOf(a) - 1)

@@ -291,7 +291,7 @@ describe('every content of the demo set', () => {
         expect(content.headers['content-type']).toBe(attachment.mediaType)
         expect(content.headers['content-length']).toBe(String(attachment.content.length))
         expect(content.headers['cache-control']).toBe('private, no-store')
-        expect(meta.contentHref).toBe(`${path}/content`)
+        expect(meta.contentHref).toBe(`${registry.config.publicBaseUrl}${path}/content`)
       }
     }
   })

@@ -88,7 +88,7 @@ describe('publish → list → download', () => {
             size: main.length / 1024,
             digest: { digestMethod: 'sha_256', digestValue: sha256(main) },
             isAttachmentSigned: false,
-            contentHref: `/ebox/messages/${messageId}/attachments/1/content`,
+            contentHref: `${registry.config.publicBaseUrl}/ebox/messages/${messageId}/attachments/1/content`,
           },
           {
             attachmentId: '2',

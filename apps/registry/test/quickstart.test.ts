@@ -83,7 +83,9 @@ describe('the quickstart', () => {
       attachments: { items: { contentHref: string; digest: { digestValue: string } }[] }
     }
     const attachment = message.attachments.items[0]!
-    const content = await get(attachment.contentHref)
+    // The default public URL is the quickstart's own: the href is followed as it is.
+    expect(attachment.contentHref.startsWith(`${base}/ebox/messages/`)).toBe(true)
+    const content = await fetch(attachment.contentHref, { headers: { authorization: `Bearer ${token}` } })
     expect(content.status).toBe(200)
     expect(content.headers.get('content-type')).toBe('application/pdf')
     const bytes = Buffer.from(await content.arrayBuffer())

@@ -113,6 +113,8 @@ export interface ContextOptions {
   shared: SharedState
   /** Origins of the portal whose browser calls the registry (CORS). */
   portalOrigins?: readonly string[]
+  /** contentHref values must be https URLs (an https registry: ACC and PRD). */
+  requireHttpsHrefs?: boolean
 }
 
 /** What a check sees: the client, the profile, helpers that fail with evidence, and shared data. */
@@ -122,6 +124,7 @@ export class CheckContext {
   readonly expectations: DataSetExpectations | undefined
   readonly limits: Limits
   readonly portalOrigins: readonly string[]
+  readonly requireHttpsHrefs: boolean
   /** Evidence gathered so far in this check; attached to its result when it fails. */
   readonly evidence: Evidence[] = []
   private readonly tokens: TokenProvider
@@ -135,6 +138,7 @@ export class CheckContext {
     this.limits = options.limits
     this.shared = options.shared
     this.portalOrigins = options.portalOrigins ?? PORTAL_ORIGINS
+    this.requireHttpsHrefs = options.requireHttpsHrefs ?? false
   }
 
   get(caller: Caller, path: string, query?: Query): Promise<Exchange> {

@@ -26,6 +26,11 @@ export interface RunOptions {
   limits?: Partial<Limits>
   /** Browser origins of the portal the CORS check tries (default: the portal in PRD and ACC). */
   portalOrigins?: readonly string[]
+  /**
+   * contentHref values must be https URLs. Default: when `baseUrl` is https, as every registry in ACC and PRD is
+   * (a local http registry may answer http hrefs).
+   */
+  requireHttpsHrefs?: boolean
   timeoutMs?: number
   /** Called after each check (progress on the terminal). */
   onResult?: (result: CheckResult) => void
@@ -78,6 +83,7 @@ export async function runConformance(options: RunOptions): Promise<Report> {
       limits,
       shared,
       portalOrigins: options.portalOrigins,
+      requireHttpsHrefs: options.requireHttpsHrefs ?? new URL(options.baseUrl).protocol === 'https:',
     })
     const checkStarted = performance.now()
     const result: CheckResult = {

@@ -67,6 +67,8 @@ export const FAULTS = [
   'statistics-missing',
   'no-cors',
   'body-missing',
+  'relative-content-href',
+  'http-content-href',
 ] as const
 export type Fault = (typeof FAULTS)[number]
 
@@ -291,7 +293,7 @@ export async function startFakeRegistry(faults: readonly Fault[] = []): Promise<
           : Math.round((bytes / 1024) * 1000) / 1000,
       digest: { digestMethod: 'sha_256', digestValue: digest(attachment.content) },
       isAttachmentSigned: false,
-      contentHref: `ebox/messages/${message.messageId}/attachments/${attachment.attachmentId}/content`,
+      contentHref: `${has('relative-content-href') ? '' : has('http-content-href') ? 'http://dp.fake.example' : 'https://dp.fake.example'}/ebox/messages/${message.messageId}/attachments/${attachment.attachmentId}/content`,
     }
   }
 

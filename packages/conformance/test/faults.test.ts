@@ -188,6 +188,7 @@ const CASES: Array<{ check: string; fault: Fault; profile?: Profile; only?: stri
   { check: 'content.digest-size', fault: 'content-corrupt' },
   { check: 'content.headers', fault: 'content-octet-stream' },
   { check: 'content.body', fault: 'body-missing' },
+  { check: 'message.content-href', fault: 'relative-content-href' },
 ]
 
 /** More faults each caught by a check (and the check they must fail). */
@@ -228,6 +229,29 @@ describe('each check fails against the fault it is meant to catch', () => {
       expect(result?.status, result?.message).toBe('failed')
       expect(result?.message).toBeTruthy()
       expect(report.summary.ok).toBe(!result?.mandatory)
+    },
+  )
+})
+
+describe('contentHref in ACC and PRD', () => {
+  it.each(['prod', 'certification'] as const)(
+    'an http contentHref fails message.content-href when https is required (%s)',
+    async (profile) => {
+      const runWith = () =>
+        runConformance({
+          baseUrl: registry.url,
+          profile,
+          tokens: TOKENS,
+          expectations: profile === 'certification' ? FAKE_DATA_SET : undefined,
+          only: ['message.content-href'],
+          requireHttpsHrefs: true,
+        })
+      registry.setFaults([])
+      expect(failures(await runWith()), 'passes without the fault').toBe('')
+      registry.setFaults(['http-content-href'])
+      const result = (await runWith()).checks.find((check) => check.id === 'message.content-href')
+      expect(result?.status, result?.message).toBe('failed')
+      expect(result?.message).toContain('is not https:')
     },
   )
 })

@@ -32,6 +32,9 @@ export type Operation =
   | 'referenceData'
   | 'resetDataSet'
   | 'eventNotifications'
+  /** Optional operations not served: authenticated, then 501 (unimplemented.ts). */
+  | 'optionalConsultation'
+  | 'optionalPublication'
 
 const CONSULT = [SCOPES.documentConsumer, SCOPES.messagesFull] as const
 const PUBLISH = [
@@ -56,6 +59,8 @@ export const OPERATION_SCOPES: Record<Operation, readonly string[]> = {
   ],
   resetDataSet: [SCOPES.certification],
   eventNotifications: [SCOPES.eventNotifications],
+  optionalConsultation: CONSULT,
+  optionalPublication: PUBLISH,
 }
 
 export function isRepresentativeScope(scope: string): boolean {

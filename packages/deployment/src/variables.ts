@@ -60,6 +60,7 @@ export const VARIABLES = {
   RATE_LIMIT_PER_CLIENT: { processes: SERVE },
   RATE_LIMIT_PER_IP: { processes: SERVE },
   APP_VERSION: { processes: SERVE },
+  PUBLIC_BASE_URL: { processes: SERVE },
   GIT_COMMIT: { processes: SERVE },
   PUBLICATION_MAX_FILE_BYTES: { processes: SERVE },
   PUBLICATION_MAX_REQUEST_BYTES: { processes: SERVE },

@@ -32,9 +32,19 @@ export async function seedDemoDataSet(pool: pg.Pool, now: Date = new Date()): Pr
         )
       }
     }
-    for (const message of set.messages) await insertDemoMessage(client, message)
+    // In publication order, so that messages of the same second are listed as the set means (publication_seq,
+    // migration 0010): by date, then by message id.
+    for (const message of inPublicationOrder(set.messages)) await insertDemoMessage(client, message)
   })
   return set
+}
+
+function inPublicationOrder(messages: DemoMessage[]): DemoMessage[] {
+  return [...messages].sort(
+    (a, b) =>
+      a.publishedAt.getTime() - b.publishedAt.getTime() ||
+      (a.messageId < b.messageId ? -1 : a.messageId > b.messageId ? 1 : 0),
+  )
 }
 
 /** Removes every message of an e-Box, its content and its pending events. */

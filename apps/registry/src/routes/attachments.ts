@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
 import { parseRange } from '../content/range.ts'
 import { errorResponses } from '../plugins/errors.ts'
+import { absoluteAttachmentHrefs } from '../plugins/public-url.ts'
 import { getAttachment, getAttachments } from '../repositories/messages/read.ts'
 import { markRead } from '../repositories/messages/write.ts'
 import { contentDisposition } from './consultation-http.ts'
@@ -32,7 +33,7 @@ const digestDetails = (attachment: Attachment) => ({
  */
 export default async function attachmentRoutes(instance: FastifyInstance) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
-  const { pool } = instance
+  const { pool, publicBaseUrl } = instance
 
   app.get(
     '/ebox/messages/:messageId/attachments',
@@ -52,6 +53,7 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
       const { messageId } = request.params
       const attachments = await getAttachments(pool, scope, messageId)
       if (!attachments) throw new RegistryError('NOT_FOUND', 'No such message.')
+      absoluteAttachmentHrefs(publicBaseUrl, attachments)
       request.auditDetails = { messageId, attachments: attachments.map(digestDetails) }
       return { items: attachments, totalItems: attachments.length }
     },
@@ -75,6 +77,7 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
       const { messageId, attachmentId } = request.params
       const found = await getAttachment(pool, scope, messageId, attachmentId)
       if (!found) throw new RegistryError('NOT_FOUND', 'No such attachment.')
+      absoluteAttachmentHrefs(publicBaseUrl, [found.attachment])
       request.auditDetails = { messageId, ...digestDetails(found.attachment) }
       return found.attachment
     },

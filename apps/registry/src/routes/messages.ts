@@ -14,6 +14,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
 import { errorResponses } from '../plugins/errors.ts'
+import { absoluteMessageHrefs } from '../plugins/public-url.ts'
 import { listMessages } from '../repositories/messages/list.ts'
 import { getBody, getMessage, getPaymentData } from '../repositories/messages/read.ts'
 import { markRead, recordConsultation, updateMessages } from '../repositories/messages/write.ts'
@@ -26,7 +27,7 @@ const OPTIONAL = 'The implementation of this operation is optional.'
  */
 export default async function messageRoutes(instance: FastifyInstance) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
-  const { pool } = instance
+  const { pool, publicBaseUrl } = instance
 
   // PATCH bodies are JSON Merge Patch documents (RFC 7396); plain JSON is accepted as well.
   for (const mediaType of CONTRACT.updateMediaTypes) {
@@ -62,6 +63,7 @@ export default async function messageRoutes(instance: FastifyInstance) {
         page: page ?? 1,
         pageSize: pageSize ?? CONTRACT.paging.defaultPageSize,
       })
+      absoluteMessageHrefs(publicBaseUrl, result.items)
       await recordConsultation(pool, scope).catch((error: unknown) =>
         request.log.warn({ err: error }, 'could not record the e-Box consultation'),
       )
@@ -139,6 +141,7 @@ export default async function messageRoutes(instance: FastifyInstance) {
       const scope = scopeOf(request)
       const message = await getMessage(pool, scope, request.params.messageId)
       if (!message) throw new RegistryError('NOT_FOUND', 'No such message.')
+      absoluteMessageHrefs(publicBaseUrl, [message])
       request.auditDetails = {
         messageId: message.messageId,
         ...(message.paymentData ? { paymentDataId: message.paymentData.paymentDataId } : {}),

@@ -13,6 +13,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { type TSchema, Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorResponses } from '../plugins/errors.ts'
+import { absoluteImageHrefs } from '../plugins/public-url.ts'
 import type { CachedAnswer } from '../reference-data/cache.ts'
 import {
   getImage,
@@ -82,7 +83,7 @@ const sendAnswer = (
  */
 export default async function referenceDataRoutes(instance: FastifyInstance) {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>()
-  const { pool, referenceDataCache: answers } = instance
+  const { pool, publicBaseUrl, referenceDataCache: answers } = instance
   const cache = CONTRACT.referenceDataCacheControl
   const notModified = { description: 'Not modified: the If-None-Match ETag is current.', type: 'null' }
 
@@ -113,6 +114,7 @@ export default async function referenceDataRoutes(instance: FastifyInstance) {
             answers.get(key) ??
             (await answers.load(key, async () => {
               const page = await listReferenceData(pool, resource.collection, paging)
+              absoluteImageHrefs(publicBaseUrl, page.items)
               // Pages past the end are not kept: any page number may be asked, the cache would fill with them.
               return { answer: answerOf(reply, page), keep: page.items.length > 0 }
             }))
@@ -140,6 +142,7 @@ export default async function referenceDataRoutes(instance: FastifyInstance) {
             (await answers.load(key, async () => {
               const item = await getReferenceData(pool, resource.collection, id)
               if (!item) throw new RegistryError('NOT_FOUND', `No such ${resource.singular}.`)
+              absoluteImageHrefs(publicBaseUrl, [item])
               return { answer: answerOf(reply, item), keep: true }
             }))
           return sendAnswer(request, reply, cache, answer)

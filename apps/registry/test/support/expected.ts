@@ -9,7 +9,7 @@ import { DEMO, type DemoDataSet, type DemoMessage } from '@ebox/demo-data'
 export const recipientIdOf = (m: DemoMessage) =>
   m.recipient.eboxType === 'enterprise' ? m.recipient.enterpriseNumber : m.recipient.ssin
 
-/** Newest first, ties by message id descending. */
+/** Newest first; the seed inserts ties by message id, so publication order = message id descending. */
 export function listOrder(messages: DemoMessage[]): string[] {
   return [...messages]
     .sort((a, b) => b.publishedAt.getTime() - a.publishedAt.getTime() || (a.messageId < b.messageId ? 1 : -1))

@@ -186,6 +186,45 @@ export const messageChecks = [
     },
   }),
   defineCheck({
+    id: 'message.content-href',
+    title:
+      'Every attachment contentHref is an absolute URL (https for an https registry: ACC and PRD) leading to its content',
+    rule: '2.1 Attachment.contentHref `format: uri` ("URL to the content"): the portal follows it from the browser, where a relative href resolves against the portal; contract decision "contentHref"',
+    async run(ctx: CheckContext) {
+      const walk = await allMessages(ctx)
+      const protocols = ctx.requireHttpsHrefs ? ['https:'] : ['https:', 'http:']
+      let seen = 0
+      walk.items.forEach((message, index) => {
+        ;(message.attachments?.items ?? []).forEach((attachment, position) => {
+          seen++
+          const href = attachment.contentHref
+          const where = { pointer: `/items/${index % 100}/attachments/items/${position}/contentHref` }
+          const page = walk.pages[Math.floor(index / 100)]
+          let url: URL | undefined
+          try {
+            url = new URL(href)
+          } catch {
+            ctx.fail(
+              `contentHref ${href} of message ${message.messageId} is not an absolute URL`,
+              page,
+              where,
+            )
+          }
+          if (!url) return
+          ctx.assert(
+            protocols.includes(url.protocol),
+            `contentHref ${href} of message ${message.messageId} is not ${protocols.join(' or ')}`,
+            page,
+            where,
+          )
+          const path = attachmentPath(message.messageId, attachment.attachmentId, true)
+          ctx.assert(url.pathname.endsWith(path), `contentHref ${href} does not lead to ${path}`, page, where)
+        })
+      })
+      if (seen === 0) ctx.skip('no message has an attachment')
+    },
+  }),
+  defineCheck({
     id: 'message.main-content',
     title: 'Every message has exactly one main content: its body, or exactly one attachment',
     rule: '§6.3 (exactly one main content: either the body or exactly one attachment)',

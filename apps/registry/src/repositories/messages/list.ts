@@ -169,8 +169,8 @@ export interface Page {
 }
 
 /**
- * A page of the caller's messages, newest publication first, ties broken by message id (descending) so pages
- * never overlap nor skip. Three queries whatever the page size (the page, its attachments, the count); with `q`,
+ * A page of the caller's messages, newest publication first, ties (same second) broken by publication order, so
+ * pages never overlap nor skip. Three queries whatever the page size (the page, its attachments, the count); with `q`,
  * one more before (the reference data it matches) and page and count in one statement.
  */
 export async function listMessages(
@@ -190,7 +190,8 @@ export async function listMessages(
   const countParams = params.values.slice()
   const limit = params.add(page.pageSize)
   const offset = params.add((page.page - 1) * page.pageSize)
-  const ordered = 'ORDER BY m.published_at DESC, m.message_id DESC'
+  // publication_seq: publication order within the same second (migration 0010).
+  const ordered = 'ORDER BY m.published_at DESC, m.publication_seq DESC'
   // Only the default list is a named statement. Filtered lists and searches are planned on each call: the generic
   // plan of a named statement assumes an average e-Box, and on one 200 times larger it walked the whole e-Box
   // for a search (234 ms instead of 20; BENCHMARKS.md).
@@ -203,7 +204,7 @@ export async function listMessages(
     // once, in one statement, instead of once per query (BENCHMARKS.md, search).
     const result = await db.query<MessageRow & { total: string }>(
       statement(
-        `WITH matches AS MATERIALIZED (SELECT m.message_id, m.published_at FROM messages m WHERE ${where}),
+        `WITH matches AS MATERIALIZED (SELECT m.message_id, m.published_at, m.publication_seq FROM messages m WHERE ${where}),
               page AS (SELECT m.message_id FROM matches m ${ordered} LIMIT ${limit} OFFSET ${offset})
          SELECT t.total, ${MESSAGE_COLUMNS}
          FROM (SELECT count(*) AS total FROM matches) t

@@ -6,6 +6,7 @@ import {
   type Message,
   type PartialTranslatedString,
   type PaymentData,
+  REPLIES_SERVED,
   type TranslatedString,
 } from '@ebox/contract'
 import type { Queryable } from '../../db/pool.ts'
@@ -133,7 +134,8 @@ export function messageOf(row: MessageRow, attachments: AttachmentRow[]): Messag
     // Citizen e-Boxes have no partitions (§1): the property is left out for them.
     ...(row.recipient_type === 'enterprise' ? { partitionId: row.partition_id } : {}),
     isBodyMainContent: row.body_main_content,
-    isReplyAuthorized: row.reply_authorized,
+    // Advertised only while replies are served (contract decision "Unimplemented optional operations").
+    isReplyAuthorized: REPLIES_SERVED && row.reply_authorized,
     attachments: { items: attachments.map(attachmentOf), totalItems: attachments.length },
     businessDataList: { items: businessData, totalItems: businessData.length },
     ...(row.payment_data ? { paymentData: paymentDataOf(row.payment_data) } : {}),
