@@ -9,7 +9,7 @@ import { createPool, ping } from '../db/pool.ts'
 import { createFederationClient } from '../federation/client.ts'
 import { startMetricsServer } from '../metrics/prometheus.ts'
 import { requeueDead } from '../repositories/outbox.ts'
-import { ensureAuditPartitions, purgeOutbox, runScheduler } from '../repositories/scheduler.ts'
+import { anchorAuditChain, ensureAuditPartitions, purgeOutbox, runScheduler } from '../repositories/scheduler.ts'
 import type { WorkerConfig } from './config.ts'
 import { type DeliveryHooks, type DeliveryOptions, deliverBatch } from './delivery.ts'
 import { createEesClient, type EesClient } from './ees-client.ts'
@@ -92,6 +92,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions, deps: OutboxWork
       try {
         const now = clock()
         await ensureAuditPartitions(deps.pool, now)
+        await anchorAuditChain(deps.pool)
         const run = await runScheduler(deps.pool, now)
         if (run) {
           metrics.scheduled.inc({ event_type: 'newDocumentReminder' }, run.reminders)
