@@ -82,7 +82,9 @@ async function main() {
       results.push(
         `| ${writers} | ${Math.round(singleRate)} | ${Math.round(shardedRate)} | ${(shardedRate / singleRate).toFixed(2)} |`,
       )
-      console.error(`${writers} writer(s): single head ${singleRate.toFixed(0)}/s, sharded ${shardedRate.toFixed(0)}/s`)
+      console.error(
+        `${writers} writer(s): single head ${singleRate.toFixed(0)}/s, sharded ${shardedRate.toFixed(0)}/s`,
+      )
     }
     // The figures count only if the chain the writers built is whole.
     const check = createPool({ connectionString: sharded.url, max: 1, statementTimeoutMs: 120_000 })

@@ -108,7 +108,10 @@ describe('verify after tampering', () => {
 
   it('a changed record: named, then whole again once restored', async () => {
     const { seq, shard } = await middleOfLastShard()
-    const { rows } = await admin.query<{ status: number }>('SELECT status FROM audit_records WHERE seq = $1', [seq])
+    const { rows } = await admin.query<{ status: number }>(
+      'SELECT status FROM audit_records WHERE seq = $1',
+      [seq],
+    )
     await tamper([['UPDATE audit_records SET status = 204 WHERE seq = $1', [seq]]])
     expect(await verifyAuditChain(admin)).toMatchObject({
       ok: false,
@@ -156,7 +159,11 @@ describe('verify after tampering', () => {
     const shard = (await shardsUsed()).at(-1)!
     const keep = String(BigInt(shard.last) - 2n)
     await tamper([
-      ['CREATE TABLE removed_tail AS SELECT * FROM audit_records WHERE seq > $1 AND seq <= $2'.replace('$1', keep).replace('$2', shard.last)],
+      [
+        'CREATE TABLE removed_tail AS SELECT * FROM audit_records WHERE seq > $1 AND seq <= $2'
+          .replace('$1', keep)
+          .replace('$2', shard.last),
+      ],
       ['DELETE FROM audit_records WHERE seq > $1 AND seq <= $2', [keep, shard.last]],
     ])
     // Through the head first …
@@ -165,8 +172,15 @@ describe('verify after tampering', () => {
       reason: `the head of shard ${shard.shard} is at seq ${shard.last} but its records end at seq ${keep}`,
     })
     // … and with the head rewound to match, through the anchor written after those records.
-    const { rows } = await admin.query<{ hash: string }>('SELECT hash FROM audit_records WHERE seq = $1', [keep])
-    await tamper([['UPDATE audit_chain_shards SET seq = $2, hash = $3 WHERE shard = $1', [shard.shard, keep, rows[0]!.hash]]])
+    const { rows } = await admin.query<{ hash: string }>('SELECT hash FROM audit_records WHERE seq = $1', [
+      keep,
+    ])
+    await tamper([
+      [
+        'UPDATE audit_chain_shards SET seq = $2, hash = $3 WHERE shard = $1',
+        [shard.shard, keep, rows[0]!.hash],
+      ],
+    ])
     expect(await verifyAuditChain(admin)).toMatchObject({
       ok: false,
       brokenSeq: Number(shard.last),

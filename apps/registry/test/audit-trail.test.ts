@@ -273,7 +273,10 @@ describe('the hash chain', () => {
       const tampered = await runCli(['verify'])
       expect(tampered.code).toBe(1)
       expect(tampered.out).toContain(`BROKEN at record seq ${second}: its content does not match its hash`)
-      await client.query('UPDATE audit_records SET details = $2 WHERE seq = $1', [second, original[0]!.details])
+      await client.query('UPDATE audit_records SET details = $2 WHERE seq = $1', [
+        second,
+        original[0]!.details,
+      ])
 
       await client.query('DELETE FROM audit_records WHERE seq = $1', [first])
       await client.query('SET session_replication_role = origin')

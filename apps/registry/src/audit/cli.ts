@@ -40,7 +40,9 @@ export async function auditCommand(
       }
       const span = result.records ? ` in ${result.shards} shard(s)` : ''
       const anchor = result.anchored ? '; older records archived, the first one present is trusted' : ''
-      io.out.write(`audit chain intact: ${result.records} records${span}, ${result.anchors} anchors${anchor}\n`)
+      io.out.write(
+        `audit chain intact: ${result.records} records${span}, ${result.anchors} anchors${anchor}\n`,
+      )
       return 0
     }
     const options = parseOptions(rest)

@@ -70,7 +70,10 @@ export async function verifyAuditChain(
   let records = 0
   let anchored = false
   let shards = 0
-  let shardZero: { first: number | undefined; last: number | undefined } = { first: undefined, last: undefined }
+  let shardZero: { first: number | undefined; last: number | undefined } = {
+    first: undefined,
+    last: undefined,
+  }
   const broken = (brokenSeq: number, reason: string): Broken => ({ ok: false, records, brokenSeq, reason })
 
   const { rows: stray } = await pool.query<{ seq: string }>(
@@ -107,10 +110,13 @@ export async function verifyAuditChain(
           }
           if (record.seq !== base + 1) anchored = true
         } else {
-          if (record.seq === previous.seq) return broken(record.seq, `seq ${record.seq} appears twice${where}`)
+          if (record.seq === previous.seq)
+            return broken(record.seq, `seq ${record.seq} appears twice${where}`)
           if (record.seq !== previous.seq + 1) {
             const missing =
-              record.seq === previous.seq + 2 ? `${previous.seq + 1}` : `${previous.seq + 1}–${record.seq - 1}`
+              record.seq === previous.seq + 2
+                ? `${previous.seq + 1}`
+                : `${previous.seq + 1}–${record.seq - 1}`
             return broken(record.seq, `record(s) ${missing} missing before it${where}`)
           }
           if (record.prevHash !== previous.hash) {
@@ -164,7 +170,8 @@ async function verifyAnchors(pool: Pick<pg.Pool, 'query'>, pageSize: number): Pr
       const fail = (reason: string): Broken => ({ ok: false, records: 0, brokenSeq: firstHead, reason })
       if (count > 0 && id !== previousId + 1) return fail(`anchor(s) ${previousId + 1}–${id - 1} missing`)
       // The first anchor present may follow archived ones: its prev_hash is trusted, like a shard's first record.
-      if (count > 0 && anchor.prev_hash !== previousHash) return fail(`anchor ${id} does not follow anchor ${previousId}`)
+      if (count > 0 && anchor.prev_hash !== previousHash)
+        return fail(`anchor ${id} does not follow anchor ${previousId}`)
       const expected = createHash('sha256')
         .update(`${anchor.prev_hash}\n${id}\n${anchorHeadsText(anchor.heads)}`, 'utf8')
         .digest('hex')

@@ -9,7 +9,12 @@ import { createPool, ping } from '../db/pool.ts'
 import { createFederationClient } from '../federation/client.ts'
 import { startMetricsServer } from '../metrics/prometheus.ts'
 import { requeueDead } from '../repositories/outbox.ts'
-import { anchorAuditChain, ensureAuditPartitions, purgeOutbox, runScheduler } from '../repositories/scheduler.ts'
+import {
+  anchorAuditChain,
+  ensureAuditPartitions,
+  purgeOutbox,
+  runScheduler,
+} from '../repositories/scheduler.ts'
 import type { WorkerConfig } from './config.ts'
 import { type DeliveryHooks, type DeliveryOptions, deliverBatch } from './delivery.ts'
 import { createEesClient, type EesClient } from './ees-client.ts'
