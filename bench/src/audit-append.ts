@@ -1,10 +1,11 @@
 /**
- * `pnpm --filter @ebox/bench audit-append [--duration S] [--writers 1,4]`
+ * `pnpm --filter @ebox/bench audit-append [--duration S] [--writers 1,4] [--rounds 3]`
  *
  * Audit appends per second with 1 and 4 concurrent writers (each its own pool and connection, one record per
  * transaction: the `auditInTransaction` case, where the lock is held until COMMIT), for the sharded chain of
  * migration 0011 and, in the same run as the baseline, the single-head chain it replaced (migration 0011's down
- * part applied to a second database: every append locks the one audit_chain_head row). Prints a Markdown table.
+ * part applied to a second database: every append locks the one audit_chain_head row). Prints a Markdown table
+ * (median of --rounds rounds, alternating which design goes first).
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -21,10 +22,18 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     writers: { type: 'string', default: '1,4' },
+    rounds: { type: 'string', default: '3' },
   },
 })
 const durationMs = Number(values.duration) * 1000
 const writerCounts = values.writers.split(',').map(Number)
+const rounds = Number(values.rounds)
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
 
 const entry = (writer: number, n: number): AuditEntry => ({
   occurredAt: new Date().toISOString().replace('Z', '000Z'),
@@ -75,22 +84,33 @@ async function main() {
     const down = migration.split('-- Down Migration')[1] ?? ''
     await withClient(single.url, (client) => client.query(down))
     const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+    // Rounds alternate which design goes first, and the median of the rounds is reported: the machine's load
+    // drifts during a run.
     const results: string[] = []
     for (const writers of writerCounts) {
-      const singleRate = await measure(single.url, writers)
-      const shardedRate = await measure(sharded.url, writers)
+      const rates = { single: [] as number[], sharded: [] as number[] }
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 0 ? (['single', 'sharded'] as const) : (['sharded', 'single'] as const)
+        for (const design of order) {
+          rates[design].push(await measure(design === 'single' ? single.url : sharded.url, writers))
+        }
+      }
+      const singleRate = median(rates.single)
+      const shardedRate = median(rates.sharded)
       results.push(
         `| ${writers} | ${Math.round(singleRate)} | ${Math.round(shardedRate)} | ${(shardedRate / singleRate).toFixed(2)} |`,
       )
       console.error(
-        `${writers} writer(s): single head ${singleRate.toFixed(0)}/s, sharded ${shardedRate.toFixed(0)}/s`,
+        `${writers} writer(s): single head ${rates.single.map(Math.round).join(', ')}/s; sharded ${rates.sharded.map(Math.round).join(', ')}/s`,
       )
     }
     // The figures count only if the chain the writers built is whole.
     const check = createPool({ connectionString: sharded.url, max: 1, statementTimeoutMs: 120_000 })
     const verdict = await verifyAuditChain(check).finally(() => check.end())
     if (!verdict.ok) throw new Error(`sharded chain broken after the run: ${verdict.reason}`)
-    console.log(`load average before the run: ${load}; ${durationMs / 1000} s per measurement`)
+    console.log(
+      `load average before the run: ${load}; ${durationMs / 1000} s per measurement, median of ${rounds} rounds`,
+    )
     console.log('| writers | single head (appends/s) | 16 shards (appends/s) | sharded / single |')
     console.log('|---:|---:|---:|---:|')
     for (const line of results) console.log(line)
