@@ -1,10 +1,13 @@
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createIsolatedDatabase, type IsolatedDatabase, testAdminUrl } from '@ebox/dev-postgres'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditEntry } from '../src/audit/chain.ts'
 import { AuditWriter, appendAudit } from '../src/audit/store.ts'
 import { verifyAuditChain } from '../src/audit/verify.ts'
-import { migrateUp } from '../src/db/migrate.ts'
+import { MIGRATIONS_DIR, migrateUp } from '../src/db/migrate.ts'
 import { createPool, inTransaction } from '../src/db/pool.ts'
 import { anchorAuditChain } from '../src/repositories/scheduler.ts'
 
@@ -186,5 +189,29 @@ describe('verify after tampering', () => {
       brokenSeq: Number(shard.last),
       reason: `anchor 1 recorded it as the head of shard ${shard.shard}, but it is missing`,
     })
+  })
+})
+
+describe('migration 0011 on a database with records', () => {
+  it('keeps them as shard 0, which continues from the old head; verify passes', async () => {
+    const before = mkdtempSync(join(tmpdir(), 'migrations-before-0011-'))
+    for (const name of readdirSync(MIGRATIONS_DIR).filter((file) => file < '0011')) {
+      copyFileSync(join(MIGRATIONS_DIR, name), join(before, name))
+    }
+    const old = await createIsolatedDatabase(testAdminUrl(), { prefix: 'audit_before_0011' })
+    const pool = createPool({ connectionString: old.url, max: 2, statementTimeoutMs: 30_000 })
+    try {
+      await migrateUp(old.url, () => {}, { dir: before })
+      await appendAudit(pool, [entry(9, 1), entry(9, 2), entry(9, 3)])
+      await migrateUp(old.url)
+      const { rows } = await pool.query<{ seq: string }>('SELECT seq FROM audit_chain_shards WHERE shard = 0')
+      expect(rows[0]!.seq).toBe('3')
+      await Promise.all([1, 2, 3, 4].map((n) => appendAudit(pool, [entry(9, 10 + n)])))
+      expect(await verifyAuditChain(pool)).toMatchObject({ ok: true, records: 7, firstSeq: 1 })
+    } finally {
+      await pool.end()
+      await old.drop()
+      rmSync(before, { recursive: true, force: true })
+    }
   })
 })
