@@ -182,13 +182,20 @@ async function verifyAnchors(pool: Pick<pg.Pool, 'query'>, pageSize: number): Pr
     }
     if (rows.length < pageSize) break
   }
-  // Every head an anchor recorded must still be there, with the same hash (one query; uses the primary key).
+  // Every head an anchor recorded must still be there, with the same hash (one query; uses the primary key) —
+  // unless it is older than the shard's first record present (a year archived: that record is trusted, as above).
   const { rows: lost } = await pool.query<{ id: string; shard: number; seq: string; found: string | null }>(
-    `SELECT a.id, h.shard, h.seq, r.hash AS found
+    `WITH firsts AS (
+       SELECT s.shard, coalesce((SELECT min(seq) FROM audit_records
+                                  WHERE seq > s.shard * $1::bigint AND seq <= (s.shard + 1) * $1::bigint),
+                                s.shard * $1::bigint + 1) AS first_seq
+         FROM audit_chain_shards s)
+     SELECT a.id, h.shard, h.seq, r.hash AS found
        FROM audit_anchors a
        CROSS JOIN LATERAL jsonb_to_recordset(a.heads) AS h(shard int, seq bigint, hash text)
+       JOIN firsts f ON f.shard = h.shard
        LEFT JOIN audit_records r ON r.seq = h.seq
-      WHERE h.seq > h.shard::bigint * $1::bigint AND r.hash IS DISTINCT FROM h.hash
+      WHERE h.seq >= f.first_seq AND r.hash IS DISTINCT FROM h.hash
       ORDER BY h.seq LIMIT 1`,
     [SHARD_SPAN],
   )
