@@ -97,7 +97,6 @@ export function startOutboxWorker(options: OutboxWorkerOptions, deps: OutboxWork
       try {
         const now = clock()
         await ensureAuditPartitions(deps.pool, now)
-        await anchorAuditChain(deps.pool)
         const run = await runScheduler(deps.pool, now)
         if (run) {
           metrics.scheduled.inc({ event_type: 'newDocumentReminder' }, run.reminders)
@@ -115,6 +114,11 @@ export function startOutboxWorker(options: OutboxWorkerOptions, deps: OutboxWork
         metrics.loopErrors.inc({ loop: 'scheduler' })
         log.error({ err: error }, 'scheduler round failed')
       }
+      // After the round, on its own: a failed anchor neither delays nor stops the scheduler's work.
+      await anchorAuditChain(deps.pool).catch((error: unknown) => {
+        metrics.loopErrors.inc({ loop: 'scheduler' })
+        log.error({ err: error }, 'audit anchor failed')
+      })
       await pause(options.schedulerIntervalMs)
     }
   }
