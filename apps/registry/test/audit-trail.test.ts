@@ -62,7 +62,7 @@ interface Row {
 }
 
 async function records(): Promise<Row[]> {
-  const { rows } = await registry.pool.query<Row>('SELECT * FROM audit_records ORDER BY seq')
+  const { rows } = await registry.pool.query<Row>('SELECT * FROM audit_records ORDER BY occurred_at, seq' // shards: seq order is not time order)
   return rows
 }
 
