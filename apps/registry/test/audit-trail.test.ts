@@ -62,7 +62,8 @@ interface Row {
 }
 
 async function records(): Promise<Row[]> {
-  const { rows } = await registry.pool.query<Row>('SELECT * FROM audit_records ORDER BY occurred_at, seq' // shards: seq order is not time order)
+  // Time order: across shards, seq order is not the order of the calls.
+  const { rows } = await registry.pool.query<Row>('SELECT * FROM audit_records ORDER BY occurred_at, seq')
   return rows
 }
 
