@@ -6,10 +6,6 @@
 export const SHARD_COUNT = 16
 export const SHARD_SPAN = 100_000_000_000_000
 
-export function shardOf(seq: number): number {
-  return Math.floor(seq / SHARD_SPAN)
-}
-
 /** The text an anchor's hash covers: "shard:seq:hash" per shard, in shard order, joined by ",". */
 export function anchorHeadsText(heads: readonly { shard: number; seq: string; hash: string }[]): string {
   return [...heads]
