@@ -4,7 +4,7 @@ import { testAdminUrl, withDatabase } from '@ebox/dev-postgres'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrateUp } from '../src/db/migrate.ts'
-import { ensureAuditPartitions } from '../src/repositories/scheduler.ts'
+import { anchorAuditChain, ensureAuditPartitions } from '../src/repositories/scheduler.ts'
 import {
   CONSULTED_ENTERPRISE,
   filePart,
@@ -87,6 +87,10 @@ describe('the service role', () => {
     ['UPDATE audit_records SET status = 200'],
     ['DELETE FROM audit_records'],
     ['INSERT INTO audit_chain_head (id, seq, hash) VALUES (false, 0, 0)'],
+    ["INSERT INTO audit_chain_shards (shard, seq, hash) VALUES (15, 0, '0')"],
+    ['DELETE FROM audit_chain_shards'],
+    ['DELETE FROM audit_anchors'],
+    ['UPDATE audit_anchors SET hash = hash'],
     ['DELETE FROM pgmigrations'],
     ["SELECT audit_detach_year(2024, '2099-01-01')"],
   ])('may not: %s', async (sql) => {
@@ -132,6 +136,9 @@ describe('the service role', () => {
     const content = await get(`/ebox/messages/${messageId}/attachments/1/content`)
     expect(content.statusCode).toBe(200)
     expect(content.body).toBe('%PDF-1.7 roles')
+
+    // The worker's anchor of the audit shards, as the service role.
+    expect(await anchorAuditChain(service)).toEqual(expect.any(Number))
 
     const current = await registry.app.inject({ url: '/health/ready' })
     expect(current.statusCode, current.body).toBe(200)

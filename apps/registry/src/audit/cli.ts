@@ -38,9 +38,11 @@ export async function auditCommand(
         io.out.write(`audit chain BROKEN at record seq ${result.brokenSeq}: ${result.reason}\n`)
         return 1
       }
-      const span = result.records ? ` (seq ${result.firstSeq}–${result.lastSeq})` : ''
+      const span = result.records ? ` in ${result.shards} shard(s)` : ''
       const anchor = result.anchored ? '; older records archived, the first one present is trusted' : ''
-      io.out.write(`audit chain intact: ${result.records} records${span}${anchor}\n`)
+      io.out.write(
+        `audit chain intact: ${result.records} records${span}, ${result.anchors} anchors${anchor}\n`,
+      )
       return 0
     }
     const options = parseOptions(rest)

@@ -17,7 +17,7 @@ export interface ExportedAuditRecord {
 }
 
 /**
- * Writes the records of calls made in [from, to) as JSON lines, in chain order. TIMESTAMP is Belgian local time
+ * Writes the records of calls made in [from, to) as JSON lines, in time order across the chain's shards (then seq). TIMESTAMP is Belgian local time
  * with its offset and microseconds (`2025-03-01T11:00:00.123456+01:00`). Returns how many were written.
  */
 export async function exportAudit(
@@ -37,8 +37,8 @@ export async function exportAudit(
                 AS local_time
          FROM audit_records
         WHERE occurred_at >= $1 AND occurred_at < $2
-          AND ($3::bigint IS NULL OR (seq, occurred_at) > ($3::bigint, $4::timestamptz))
-        ORDER BY seq, occurred_at LIMIT $5`,
+          AND ($3::bigint IS NULL OR (occurred_at, seq) > ($4::timestamptz, $3::bigint))
+        ORDER BY occurred_at, seq LIMIT $5`,
       [range.from, range.to, cursor?.seq ?? null, cursor?.occurredAt ?? null, pageSize],
     )
     for (const row of rows) {

@@ -4,10 +4,10 @@ import { type AuditEntry, auditBody, canonicalize } from './chain.ts'
 type Queryable = Pick<pg.ClientBase, 'query'> | Pick<pg.Pool, 'query'>
 
 /**
- * Appends entries to the audit chain (one round trip; `audit_append` in migration 0005 locks the chain head,
- * inserts, moves the head). Called inside a write's own transaction, the records exist exactly when the write
- * does — call it as the LAST statement before COMMIT: the head stays locked until the transaction ends, and every
- * other audited call waits for it.
+ * Appends entries to the audit chain (one round trip; `audit_append` in migration 0011 locks one of the 16 shard
+ * heads — its backend's, or any free one — inserts, moves that head). Called inside a write's own transaction, the
+ * records exist exactly when the write does — call it as the LAST statement before COMMIT: the shard stays locked
+ * until the transaction ends, and other appends use the other shards meanwhile.
  */
 export async function appendAudit(db: Queryable, entries: readonly AuditEntry[]): Promise<number> {
   if (entries.length === 0) return 0
@@ -29,7 +29,7 @@ export interface AuditWriterOptions {
 
 /**
  * Writes audit records outside any request transaction with group commit: entries that arrive while a batch is
- * being written wait and go together in the next one, so the chain head is locked once per batch, not once per
+ * being written wait and go together in the next one, so a shard head is locked once per batch, not once per
  * request. `write` resolves when the entry is committed and rejects when it could not be written.
  */
 export class AuditWriter {

@@ -98,6 +98,16 @@ export async function ensureAuditPartitions(pool: Pick<pg.Pool, 'query'>, now: D
 }
 
 /**
+ * Records every audit shard's head in the anchor chain (migration 0011), unless nothing was appended since the
+ * last anchor: a shard tail removed later is detected by `registry audit verify`. Returns the anchor's id.
+ */
+export async function anchorAuditChain(pool: Pick<pg.Pool, 'query'>): Promise<number | undefined> {
+  const { rows } = await pool.query<{ id: string | null }>('SELECT audit_anchor() AS id')
+  const id = rows[0]?.id
+  return id === null || id === undefined ? undefined : Number(id)
+}
+
+/**
  * Deletes delivered and cancelled events finished more than `retentionDays` ago whose message has expired or is
  * gone — at most `limit` per call. Nothing can queue such an event again (publication is over, the message is read
  * or can no longer be reminded of), so the at-most-once rule loses nothing. Returns how many were deleted.

@@ -9,7 +9,12 @@ import { createPool, ping } from '../db/pool.ts'
 import { createFederationClient } from '../federation/client.ts'
 import { startMetricsServer } from '../metrics/prometheus.ts'
 import { requeueDead } from '../repositories/outbox.ts'
-import { ensureAuditPartitions, purgeOutbox, runScheduler } from '../repositories/scheduler.ts'
+import {
+  anchorAuditChain,
+  ensureAuditPartitions,
+  purgeOutbox,
+  runScheduler,
+} from '../repositories/scheduler.ts'
 import type { WorkerConfig } from './config.ts'
 import { type DeliveryHooks, type DeliveryOptions, deliverBatch } from './delivery.ts'
 import { createEesClient, type EesClient } from './ees-client.ts'
@@ -109,6 +114,11 @@ export function startOutboxWorker(options: OutboxWorkerOptions, deps: OutboxWork
         metrics.loopErrors.inc({ loop: 'scheduler' })
         log.error({ err: error }, 'scheduler round failed')
       }
+      // After the round, on its own: a failed anchor neither delays nor stops the scheduler's work.
+      await anchorAuditChain(deps.pool).catch((error: unknown) => {
+        metrics.loopErrors.inc({ loop: 'scheduler' })
+        log.error({ err: error }, 'audit anchor failed')
+      })
       await pause(options.schedulerIntervalMs)
     }
   }
