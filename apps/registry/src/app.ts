@@ -83,7 +83,7 @@ export async function buildApp({
   await app.register(auditContext)
   await app.register(metricsPlugin, { pool, poolMax: config.db.poolMax })
   await app.register(auditPlugin, { pool })
-  await app.register(hardeningPlugin, config.http)
+  await app.register(hardeningPlugin, { ...config.http, databaseUrl: config.databaseUrl })
   await app.register(databasePlugin, { pool })
   await app.register(partitionsPlugin, { partitionService: federationPartitions })
   await app.register(authPlugin, { verifier })

@@ -85,7 +85,9 @@ export interface HttpConfig {
   requestTimeoutMs: number
   rateLimit: {
     windowSeconds: number
-    /** Requests per window and authenticated client (by client id). */
+    /** Requests per window and caller: client id + e-Box (+ user for portal users), across all replicas. */
+    perCaller: number
+    /** Requests per window and client id, all its e-Boxes and users together, across all replicas. */
     perClient: number
     /** Requests per window and client IP, before authentication (floods of bad tokens included). */
     perIp: number
@@ -127,7 +129,8 @@ function readServeConfig(read: Reader): Config {
       requestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 300_000, 10_000, 3_600_000),
       rateLimit: {
         windowSeconds: read.integer('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3_600),
-        perClient: read.integer('RATE_LIMIT_PER_CLIENT', 600, 1, 1_000_000),
+        perCaller: read.integer('RATE_LIMIT_PER_CALLER', 600, 1, 1_000_000),
+        perClient: read.integer('RATE_LIMIT_PER_CLIENT', 6_000, 1, 10_000_000),
         perIp: read.integer('RATE_LIMIT_PER_IP', 1_200, 1, 1_000_000),
       },
     },

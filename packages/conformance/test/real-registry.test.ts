@@ -55,6 +55,7 @@ async function startRegistry(mode: 'jwt' | 'introspection', template: string): P
     OAUTH_CLIENT_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     CORS_ORIGINS: 'https://wwwacc.eboxenterprise.be',
     RATE_LIMIT_PER_IP: '1000000',
+    RATE_LIMIT_PER_CALLER: '1000000',
     RATE_LIMIT_PER_CLIENT: '1000000',
     HOST: '127.0.0.1',
     PORT: '0',

@@ -55,6 +55,7 @@ export const VARIABLES = {
   HTTP_MAX_HEADER_BYTES: { processes: SERVE },
   HTTP_REQUEST_TIMEOUT_MS: { processes: SERVE },
   RATE_LIMIT_WINDOW_SECONDS: { processes: SERVE },
+  RATE_LIMIT_PER_CALLER: { processes: SERVE },
   RATE_LIMIT_PER_CLIENT: { processes: SERVE },
   RATE_LIMIT_PER_IP: { processes: SERVE },
   APP_VERSION: { processes: SERVE },

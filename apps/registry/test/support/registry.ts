@@ -72,6 +72,7 @@ export async function startTestRegistry(
     OAUTH_CLIENT_KEY: await exportPKCS8(dpClient.privateKey),
     PARTITION_SERVICE_URL: partitions.url,
     RATE_LIMIT_PER_IP: '1000000',
+    RATE_LIMIT_PER_CALLER: '1000000',
     RATE_LIMIT_PER_CLIENT: '1000000',
     ...contentStoreTestEnv(database.name),
     ...env,
