@@ -63,6 +63,8 @@ export interface OAuthConfig {
   introspectionCacheSeconds: number
   /** Bound on one call to the authorisation server: own token + introspection, or a JWKS fetch (jwt mode). */
   introspectionTimeoutMs: number
+  /** Client ids whose tokens always act for a person (the e-Box portal); see auth/principal.ts classifyCaller. */
+  portalClientIds: string[]
 }
 
 export interface PartitionServiceConfig {
@@ -193,6 +195,7 @@ function readOAuth(
     client,
     introspectionCacheSeconds: read.integer('INTROSPECTION_CACHE_SECONDS', 60, 0, 60),
     introspectionTimeoutMs: read.integer('INTROSPECTION_TIMEOUT_MS', 3_000, 100, 30_000),
+    portalClientIds: read.list('OAUTH_PORTAL_CLIENT_IDS', []),
   }
 }
 

@@ -51,8 +51,18 @@ describe.each(OAUTH_MODES)('rate limits — %s verifier', (mode) => {
     expectTooMany(await call(registry.app, first))
     expect((await call(registry.app, second)).statusCode).toBe(200)
     // Two portal users of one e-Box behind one client: each has a budget of their own.
-    const alice = await registry.token({ scopes: consult, cbe: DEMO.enterprise, clientId: 'portal', sub: '85073003328' })
-    const bob = await registry.token({ scopes: consult, cbe: DEMO.enterprise, clientId: 'portal', sub: '90022512345' })
+    const alice = await registry.token({
+      scopes: consult,
+      cbe: DEMO.enterprise,
+      clientId: 'portal',
+      sub: '85073003328',
+    })
+    const bob = await registry.token({
+      scopes: consult,
+      cbe: DEMO.enterprise,
+      clientId: 'portal',
+      sub: '90022512345',
+    })
     for (let i = 0; i < 3; i += 1) expect((await call(registry.app, alice)).statusCode).toBe(200)
     expectTooMany(await call(registry.app, alice))
     expect((await call(registry.app, bob)).statusCode).not.toBe(429)
@@ -73,7 +83,11 @@ describe.each(OAUTH_MODES)('rate limits — %s verifier', (mode) => {
 
   it('one limit holds across two registry instances on one database', { timeout: 90_000 }, async () => {
     const registry = await start({ RATE_LIMIT_PER_CALLER: '4', RATE_LIMIT_PER_CLIENT: '1000' })
-    const pool = createPool({ connectionString: registry.config.databaseUrl, max: 2, statementTimeoutMs: 10_000 })
+    const pool = createPool({
+      connectionString: registry.config.databaseUrl,
+      max: 2,
+      statementTimeoutMs: 10_000,
+    })
     const replica = await buildApp({
       config: registry.config,
       pool,

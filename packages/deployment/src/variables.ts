@@ -44,6 +44,7 @@ export const VARIABLES = {
   OAUTH_REQUIRE_AT_JWT: { processes: SERVE },
   OAUTH_JWKS_COOLDOWN_SECONDS: { processes: SERVE },
   OAUTH_INTROSPECTION_URL: { processes: SERVE },
+  OAUTH_PORTAL_CLIENT_IDS: { processes: SERVE },
   INTROSPECTION_CACHE_SECONDS: { processes: SERVE },
   INTROSPECTION_TIMEOUT_MS: { processes: SERVE },
   PARTITION_SERVICE_URL: { processes: SERVE },

@@ -7,6 +7,7 @@ import type { TokenVerifier } from './verifier.ts'
 
 /** The verifier OAUTH_MODE selects; loadConfig has already checked that its settings are present. */
 export function createVerifier(oauth: OAuthConfig): TokenVerifier {
+  const personPolicy = { portalClientIds: new Set(oauth.portalClientIds) }
   switch (oauth.mode) {
     case 'jwt':
       return createJwtVerifier({
@@ -18,6 +19,7 @@ export function createVerifier(oauth: OAuthConfig): TokenVerifier {
         requireAccessTokenType: oauth.requireAccessTokenType,
         jwksCooldownMs: oauth.jwksCooldownSeconds * 1000,
         jwksTimeoutMs: oauth.introspectionTimeoutMs,
+        personPolicy,
       })
     case 'introspection': {
       return createIntrospectionVerifier({
@@ -29,6 +31,7 @@ export function createVerifier(oauth: OAuthConfig): TokenVerifier {
         clockToleranceSeconds: oauth.clockToleranceSeconds,
         cacheSeconds: oauth.introspectionCacheSeconds,
         timeoutMs: oauth.introspectionTimeoutMs,
+        personPolicy,
       })
     }
   }

@@ -1,6 +1,13 @@
 import { RegistryError } from '@ebox/contract'
 import { type FederationClient, FederationUnavailableError } from '../federation/client.ts'
-import { hashToken, type Principal, principalFromClaims, type TokenClaims } from './principal.ts'
+import {
+  hashToken,
+  NO_PORTAL,
+  type PersonPolicy,
+  type Principal,
+  principalFromClaims,
+  type TokenClaims,
+} from './principal.ts'
 import type { TokenVerifier } from './verifier.ts'
 
 export interface IntrospectionVerifierOptions {
@@ -19,6 +26,8 @@ export interface IntrospectionVerifierOptions {
   timeoutMs: number
   /** Entries kept at most (oldest dropped first). */
   maxCacheEntries?: number
+  /** What makes a token a person's (OAUTH_PORTAL_CLIENT_IDS). */
+  personPolicy?: PersonPolicy
 }
 
 interface IntrospectionAnswer extends TokenClaims {
@@ -38,6 +47,7 @@ const unauthenticated = (why: string) =>
  * fails closed with 503, never 401 and never access.
  */
 export function createIntrospectionVerifier(options: IntrospectionVerifierOptions): TokenVerifier {
+  const personPolicy: PersonPolicy = options.personPolicy ?? NO_PORTAL
   const cache = new Map<string, { principal: Principal; until: number }>()
   const maxEntries = options.maxCacheEntries ?? 10_000
 
@@ -102,7 +112,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       if (hit) return hit
       const answer = await introspect(token)
       check(answer)
-      const principal = principalFromClaims(answer, token)
+      const principal = principalFromClaims(answer, token, personPolicy)
       remember(hash, principal, typeof answer.exp === 'number' ? answer.exp : undefined)
       return principal
     },

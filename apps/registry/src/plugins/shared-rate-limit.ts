@@ -134,7 +134,10 @@ function digest(key: string): string {
 function withDeadline<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('rate limiter: database deadline passed')), DATABASE_DEADLINE_MS)
+    timer = setTimeout(
+      () => reject(new Error('rate limiter: database deadline passed')),
+      DATABASE_DEADLINE_MS,
+    )
   })
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
 }
