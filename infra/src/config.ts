@@ -168,6 +168,10 @@ export function parseStackConfig(
   if (oauth.mode === 'jwt' && !(oauth.issuer && oauth.audience && oauth.jwksUrl)) {
     throw new ConfigError(`${project}:oauth.issuer, audience and jwksUrl are required in jwt mode`)
   }
+  // The service refuses to start in ACC/PRD without them (issue 23, finding 4): checked here first.
+  if (!(oauth.issuer && oauth.audience)) {
+    throw new ConfigError(`${project}:oauth.issuer and oauth.audience are required in every mode`)
+  }
 
   const secretRef = (name: SecretName): SecretRef => {
     const refKey = secretRefKeys[name]

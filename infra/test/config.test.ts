@@ -91,6 +91,17 @@ describe('stack config', () => {
     )
   })
 
+  test('requires the expected issuer and audience in introspection mode too (issue 23)', () => {
+    for (const claim of ['issuer', 'audience']) {
+      const raw = prdRaw()
+      expect(raw.oauth.mode).toBe('introspection')
+      delete raw.oauth[claim]
+      expect(() => parseStackConfig('prd', raw, secretsSet)).toThrow(
+        /oauth.issuer and oauth.audience are required in every mode/,
+      )
+    }
+  })
+
   test('takes each secret from a Pulumi secret or an existing Secret, exactly one', () => {
     const raw = prdRaw()
     expect(() => parseStackConfig('prd', raw, { databaseUrl: false, oauthClientKey: true })).toThrow(

@@ -42,9 +42,9 @@ export interface PublicationConfig {
 
 export interface OAuthConfig {
   mode: 'jwt' | 'introspection'
-  /** Expected `iss`: required in jwt mode; checked when set in introspection mode. */
+  /** Expected `iss`: required in jwt mode and in ACC/PRD; checked when set in introspection mode. */
   issuer: string | undefined
-  /** Expected `aud`: required in jwt mode; checked when set in introspection mode. */
+  /** Expected `aud`: required in jwt mode and in ACC/PRD; checked when set in introspection mode. */
   audience: string | undefined
   /** JWKS of the authorisation server (jwt mode only). */
   jwksUrl: string | undefined
@@ -169,10 +169,13 @@ function readOAuth(
     read.optional('PARTITION_SERVICE_URL') || defaults?.partitionServiceUrl,
   )
   const client = readClient(read, introspection ? 'with OAUTH_MODE=introspection' : undefined)
+  // ACC and PRD check `iss` and `aud` in both modes (issue 23, finding 4): a token minted for another resource
+  // server must not pass because its introspection answer is `active`.
+  const federated = defaults !== undefined
   return {
     mode,
-    issuer: jwt ? read.string('OAUTH_ISSUER') : read.optional('OAUTH_ISSUER'),
-    audience: jwt ? read.string('OAUTH_AUDIENCE') : read.optional('OAUTH_AUDIENCE'),
+    issuer: jwt || federated ? read.string('OAUTH_ISSUER') : read.optional('OAUTH_ISSUER'),
+    audience: jwt || federated ? read.string('OAUTH_AUDIENCE') : read.optional('OAUTH_AUDIENCE'),
     // Required in jwt mode (the default), unused in introspection mode.
     jwksUrl: read.optionalUrl('OAUTH_JWKS_URL', undefined, jwt, ''),
     algorithms,
