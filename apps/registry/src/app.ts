@@ -13,6 +13,7 @@ import authPlugin, { closedByDefault } from './plugins/auth.ts'
 import databasePlugin from './plugins/database.ts'
 import errorsPlugin from './plugins/errors.ts'
 import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
+import { accessLogRequest } from './plugins/query-secrets.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
@@ -73,7 +74,10 @@ export async function buildApp({
     reply.header('x-correlation-id', request.id)
   })
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    request.log.info(
+      { req: accessLogRequest(request), res: reply, responseTime: reply.elapsedTime },
+      'request completed',
+    )
   })
 
   // First: every route registered after it must declare an operation or `public: true`.

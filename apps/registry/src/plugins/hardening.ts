@@ -9,6 +9,7 @@ import helmet from 'helmet'
 import type { Principal } from '../auth/principal.ts'
 import type { HttpConfig } from '../config.ts'
 import { API_METHODS } from '../http-methods.ts'
+import { refuseTokensInQuery } from './query-secrets.ts'
 import { SharedRateLimiter } from './shared-rate-limit.ts'
 
 /** Headers a browser client (the e-Box portal) may send and read. */
@@ -90,6 +91,7 @@ export default fp(
       reply.headers(SECURITY_HEADERS)
       done()
     })
+    app.addHook('onRequest', refuseTokensInQuery)
     await app.register(cors, {
       origin: options.corsOrigins.length > 0 ? options.corsOrigins : false,
       methods: [...API_METHODS],
