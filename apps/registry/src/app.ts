@@ -108,7 +108,7 @@ export async function buildApp({
   await app.register(consultationRoutes)
   await app.register(referenceDataRoutes)
   await app.register(publicationRoutes)
-  await app.register(eventNotificationsRoutes)
+  await app.register(eventNotificationsRoutes, config.eventNotifications)
 
   return app
 }

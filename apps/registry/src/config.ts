@@ -28,6 +28,8 @@ export interface Config extends ProcessConfig {
   publication: PublicationConfig
   /** Where attachment content is stored: PostgreSQL or an S3-compatible bucket (src/content/config.ts). */
   contentStore: ContentStoreConfig
+  /** `POST /eventNotifications`: how far into the future an event's time may lie (routes/event-notifications.ts). */
+  eventNotifications: { maxFutureSkewSeconds: number }
   /** `/metrics` for Prometheus, on a port of its own (src/plugins/metrics.ts). */
   metrics: { port: number }
   build: { version: string; commit: string }
@@ -142,6 +144,9 @@ function readServeConfig(read: Reader): Config {
       maxAttachments: read.integer('PUBLICATION_MAX_ATTACHMENTS', 20, 1, 100),
     },
     contentStore: readContentStoreConfig(read),
+    eventNotifications: {
+      maxFutureSkewSeconds: read.integer('EVENT_MAX_FUTURE_SKEW_SECONDS', 30, 0, 300),
+    },
     metrics: { port: listeners.metricsPort },
     build: {
       version: read.string('APP_VERSION', PACKAGE_VERSION),
