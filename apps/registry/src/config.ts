@@ -52,6 +52,8 @@ export interface OAuthConfig {
   jwksUrl: string | undefined
   algorithms: string[]
   clockToleranceSeconds: number
+  /** Longest accepted token lifetime (`exp - iat`), both modes. */
+  maxTokenLifetimeSeconds: number
   /** jwt mode: demand the RFC 9068 header `typ: at+jwt`. */
   requireAccessTokenType: boolean
   /** jwt mode: an unknown `kid` refetches the JWKS at most once per this many seconds. */
@@ -185,6 +187,7 @@ function readOAuth(
     jwksUrl: read.optionalUrl('OAUTH_JWKS_URL', undefined, jwt, ''),
     algorithms,
     clockToleranceSeconds: read.integer('OAUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+    maxTokenLifetimeSeconds: read.integer('OAUTH_MAX_TOKEN_LIFETIME_SECONDS', 86_400, 60, 604_800),
     requireAccessTokenType: read.boolean('OAUTH_REQUIRE_AT_JWT', true),
     jwksCooldownSeconds: read.integer('OAUTH_JWKS_COOLDOWN_SECONDS', 30, 0, 3_600),
     tokenUrl: readTokenUrl(

@@ -41,6 +41,7 @@ export const VARIABLES = {
   OAUTH_JWKS_URL: { processes: SERVE },
   OAUTH_ALGORITHMS: { processes: SERVE },
   OAUTH_CLOCK_TOLERANCE_SECONDS: { processes: SERVE },
+  OAUTH_MAX_TOKEN_LIFETIME_SECONDS: { processes: SERVE },
   OAUTH_REQUIRE_AT_JWT: { processes: SERVE },
   OAUTH_JWKS_COOLDOWN_SECONDS: { processes: SERVE },
   OAUTH_INTROSPECTION_URL: { processes: SERVE },

@@ -8,6 +8,7 @@ import {
   principalFromClaims,
   type TokenClaims,
 } from './principal.ts'
+import { DEFAULT_MAX_LIFETIME_SECONDS, lifetimeProblem } from './token-lifetime.ts'
 import type { TokenVerifier } from './verifier.ts'
 
 export interface IntrospectionVerifierOptions {
@@ -20,6 +21,8 @@ export interface IntrospectionVerifierOptions {
   issuer?: string
   audience?: string
   clockToleranceSeconds: number
+  /** Longest accepted `exp - iat` (OAUTH_MAX_TOKEN_LIFETIME_SECONDS); default one day. */
+  maxLifetimeSeconds?: number
   /** Upper bound of the positive cache (≤ 60 s); 0 disables it. Never past the token's `exp`. */
   cacheSeconds: number
   /** Bound on one verification, own token included: past it the caller gets 503. */
@@ -34,7 +37,8 @@ interface IntrospectionAnswer extends TokenClaims {
   active?: unknown
   iss?: string
   aud?: string | string[]
-  nbf?: number
+  nbf?: unknown
+  iat?: unknown
 }
 
 const unauthenticated = (why: string) =>
@@ -96,6 +100,18 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
     if (answer.active !== true) throw unauthenticated('inactive')
     const now = Math.floor(Date.now() / 1000)
     const tolerance = options.clockToleranceSeconds
+    // Time claims of the wrong type are a broken answer for this token: refused, never skipped.
+    for (const claim of ['exp', 'nbf', 'iat'] as const) {
+      if (answer[claim] !== undefined && typeof answer[claim] !== 'number')
+        throw unauthenticated(`${claim} type`)
+    }
+    const lifetime = lifetimeProblem(
+      answer,
+      options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS,
+      tolerance,
+      now,
+    )
+    if (lifetime) throw unauthenticated(lifetime)
     if (typeof answer.exp === 'number' && answer.exp + tolerance <= now) throw unauthenticated('expired')
     if (typeof answer.nbf === 'number' && answer.nbf - tolerance > now) throw unauthenticated('not yet valid')
     if (options.issuer !== undefined && answer.iss !== options.issuer) throw unauthenticated('issuer')

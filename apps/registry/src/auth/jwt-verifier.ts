@@ -8,6 +8,7 @@ import {
   principalFromClaims,
   type TokenClaims,
 } from './principal.ts'
+import { DEFAULT_MAX_LIFETIME_SECONDS, lifetimeProblem } from './token-lifetime.ts'
 import type { TokenVerifier } from './verifier.ts'
 
 export interface JwtVerifierOptions {
@@ -16,6 +17,8 @@ export interface JwtVerifierOptions {
   audience: string
   algorithms: string[]
   clockToleranceSeconds: number
+  /** Longest accepted `exp - iat` (OAUTH_MAX_TOKEN_LIFETIME_SECONDS); default one day. */
+  maxLifetimeSeconds?: number
   /** Demand the RFC 9068 header `typ: at+jwt` (`application/at+jwt` too). */
   requireAccessTokenType?: boolean
   /** An unknown `kid` refetches the JWKS at most once per cooldown (key rotation without a restart). */
@@ -69,6 +72,12 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
         }
         throw new RegistryError('UNAUTHENTICATED', undefined, { cause: error })
       }
+      const tooLong = lifetimeProblem(
+        payload,
+        options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS,
+        options.clockToleranceSeconds,
+      )
+      if (tooLong) throw new RegistryError('UNAUTHENTICATED', undefined, { cause: new Error(tooLong) })
       const principal = principalFromClaims(payload as TokenClaims, token, personPolicy)
       const until = Math.min(Date.now() + cacheMs, (payload.exp ?? 0) * 1000)
       if (cacheMs > 0 && until > Date.now()) {
