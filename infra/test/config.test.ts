@@ -102,6 +102,14 @@ describe('stack config', () => {
     }
   })
 
+  test('refuses the certification reset in production (issue 23)', () => {
+    const raw = prdRaw()
+    raw.certificationReset = true
+    expect(() => parseStackConfig('prd', raw, secretsSet)).toThrow(
+      /certificationReset cannot be true in production/,
+    )
+  })
+
   test('takes each secret from a Pulumi secret or an existing Secret, exactly one', () => {
     const raw = prdRaw()
     expect(() => parseStackConfig('prd', raw, { databaseUrl: false, oauthClientKey: true })).toThrow(

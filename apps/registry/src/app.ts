@@ -13,11 +13,11 @@ import authPlugin, { closedByDefault } from './plugins/auth.ts'
 import databasePlugin from './plugins/database.ts'
 import errorsPlugin from './plugins/errors.ts'
 import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
-import { accessLogRequest } from './plugins/query-secrets.ts'
 import metricsPlugin from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
 import publicationPlugin from './plugins/publication.ts'
+import { accessLogRequest } from './plugins/query-secrets.ts'
 import referenceDataCachePlugin from './plugins/reference-data-cache.ts'
 import certificationRoutes from './routes/certification.ts'
 import consultationRoutes from './routes/consultation.ts'
@@ -104,7 +104,11 @@ export async function buildApp({
   })
 
   await app.register(healthRoutes)
-  await app.register(certificationRoutes, { build: config.build, environment: config.environment })
+  await app.register(certificationRoutes, {
+    build: config.build,
+    environment: config.environment,
+    resetEnabled: config.certificationResetEnabled,
+  })
   await app.register(consultationRoutes)
   await app.register(referenceDataRoutes)
   await app.register(publicationRoutes)

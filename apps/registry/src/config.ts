@@ -28,6 +28,8 @@ export interface Config extends ProcessConfig {
   publication: PublicationConfig
   /** Where attachment content is stored: PostgreSQL or an S3-compatible bucket (src/content/config.ts). */
   contentStore: ContentStoreConfig
+  /** `POST /certification/resetDataSet` allowed (CERTIFICATION_RESET_ENABLED; refused in production). */
+  certificationResetEnabled: boolean
   /** `POST /eventNotifications`: how far into the future an event's time may lie (routes/event-notifications.ts). */
   eventNotifications: { maxFutureSkewSeconds: number }
   /** `/metrics` for Prometheus, on a port of its own (src/plugins/metrics.ts). */
@@ -146,6 +148,7 @@ function readServeConfig(read: Reader): Config {
       maxAttachments: read.integer('PUBLICATION_MAX_ATTACHMENTS', 20, 1, 100),
     },
     contentStore: readContentStoreConfig(read),
+    certificationResetEnabled: read.boolean('CERTIFICATION_RESET_ENABLED', false),
     eventNotifications: {
       maxFutureSkewSeconds: read.integer('EVENT_MAX_FUTURE_SKEW_SECONDS', 30, 0, 300),
     },
@@ -157,6 +160,9 @@ function readServeConfig(read: Reader): Config {
   }
   if (config.partitionService.url && !config.oauth.client) {
     read.problems.push('OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required to call the Partition service')
+  }
+  if (config.certificationResetEnabled && config.environment === 'production') {
+    read.problems.push('CERTIFICATION_RESET_ENABLED cannot be true with EBOX_ENVIRONMENT=production')
   }
   if (config.contentStore.kind === 's3' && config.publication.maxFileBytes > OBJECT_MAX_BYTES) {
     read.problems.push(`PUBLICATION_MAX_FILE_BYTES must be at most ${OBJECT_MAX_BYTES} with CONTENT_STORE=s3`)

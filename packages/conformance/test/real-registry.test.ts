@@ -54,6 +54,7 @@ async function startRegistry(mode: 'jwt' | 'introspection', template: string): P
     OAUTH_CLIENT_ID: DP_CLIENT_ID,
     OAUTH_CLIENT_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     CORS_ORIGINS: 'https://wwwacc.eboxenterprise.be',
+    CERTIFICATION_RESET_ENABLED: 'true',
     RATE_LIMIT_PER_IP: '1000000',
     RATE_LIMIT_PER_CALLER: '1000000',
     RATE_LIMIT_PER_CLIENT: '1000000',

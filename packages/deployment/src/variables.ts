@@ -61,6 +61,7 @@ export const VARIABLES = {
   RATE_LIMIT_PER_CLIENT: { processes: SERVE },
   RATE_LIMIT_PER_IP: { processes: SERVE },
   EVENT_MAX_FUTURE_SKEW_SECONDS: { processes: SERVE },
+  CERTIFICATION_RESET_ENABLED: { processes: SERVE },
   APP_VERSION: { processes: SERVE },
   GIT_COMMIT: { processes: SERVE },
   PUBLICATION_MAX_FILE_BYTES: { processes: SERVE },

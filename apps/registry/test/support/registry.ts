@@ -71,6 +71,7 @@ export async function startTestRegistry(
     OAUTH_CLIENT_ID: DP_CLIENT_ID,
     OAUTH_CLIENT_KEY: await exportPKCS8(dpClient.privateKey),
     PARTITION_SERVICE_URL: partitions.url,
+    CERTIFICATION_RESET_ENABLED: 'true',
     RATE_LIMIT_PER_IP: '1000000',
     RATE_LIMIT_PER_CALLER: '1000000',
     RATE_LIMIT_PER_CLIENT: '1000000',
