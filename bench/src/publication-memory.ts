@@ -230,6 +230,7 @@ async function main() {
       PUBLICATION_MAX_FILE_BYTES: String(DOWNLOAD_BYTES + MB),
       PUBLICATION_MAX_REQUEST_BYTES: String(Math.max(DOWNLOAD_BYTES, FILES * FILE_BYTES) + 8 * MB),
       RATE_LIMIT_PER_IP: '1000000',
+      RATE_LIMIT_PER_CALLER: '1000000',
       RATE_LIMIT_PER_CLIENT: '1000000',
     })
     const pid = registry.child.pid!

@@ -76,6 +76,8 @@ export const StackConfig = Type.Object(
     ees: Type.Object({ url: Https, cidrs: Cidrs }, strict),
     partitionService: Type.Object({ url: Https, cidrs: Cidrs }, strict),
     corsOrigins: Type.Array(Https, { minItems: 1 }),
+    /** Allow `POST /certification/resetDataSet` (CERTIFICATION_RESET_ENABLED); refused in production. */
+    certificationReset: Type.Optional(Type.Boolean()),
     /** Attachment content in an S3-compatible bucket (src/object-storage.ts); absent: in PostgreSQL. */
     objectStorage: Type.Optional(ObjectStorage),
     logLevel: Type.Optional(
@@ -171,6 +173,13 @@ export function parseStackConfig(
   }
   if (oauth.mode === 'jwt' && !(oauth.issuer && oauth.audience && oauth.jwksUrl)) {
     throw new ConfigError(`${project}:oauth.issuer, audience and jwksUrl are required in jwt mode`)
+  }
+  if (config.certificationReset && config.environment === 'production') {
+    throw new ConfigError(`${project}:certificationReset cannot be true in production`)
+  }
+  // The service refuses to start in ACC/PRD without them (issue 23, finding 4): checked here first.
+  if (!(oauth.issuer && oauth.audience)) {
+    throw new ConfigError(`${project}:oauth.issuer and oauth.audience are required in every mode`)
   }
 
   const secretRef = (name: SecretName): SecretRef => {

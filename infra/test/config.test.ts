@@ -91,6 +91,25 @@ describe('stack config', () => {
     )
   })
 
+  test('requires the expected issuer and audience in introspection mode too (issue 23)', () => {
+    for (const claim of ['issuer', 'audience']) {
+      const raw = prdRaw()
+      expect(raw.oauth.mode).toBe('introspection')
+      delete raw.oauth[claim]
+      expect(() => parseStackConfig('prd', raw, secretsSet)).toThrow(
+        /oauth.issuer and oauth.audience are required in every mode/,
+      )
+    }
+  })
+
+  test('refuses the certification reset in production (issue 23)', () => {
+    const raw = prdRaw()
+    raw.certificationReset = true
+    expect(() => parseStackConfig('prd', raw, secretsSet)).toThrow(
+      /certificationReset cannot be true in production/,
+    )
+  })
+
   test('takes each secret from a Pulumi secret or an existing Secret, exactly one', () => {
     const raw = prdRaw()
     raw.database = externalDatabase

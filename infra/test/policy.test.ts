@@ -80,7 +80,8 @@ test('every resource rule inspects resources the stacks create', () => {
 
 /** A resource of the prd stack, deep-copied so a case can break it. */
 const resource = (name: string) => {
-  const found = resourcesOf.prd.find((r) => r.name === name)!
+  const found = (resourcesOf.prd.find((r) => r.name === name) ??
+    resourcesOf.prd.find((r) => r.name.startsWith(`${name}-`)))!
   return { type: found.type, props: structuredClone(found.inputs) as Record<string, never> }
 }
 const podOf = (props: object) => (props as unknown as IDeployment).spec!.template.spec!
@@ -149,6 +150,13 @@ const failingCases: Record<string, { from: string; change: (props: object) => vo
       })
     },
     message: /DATABASE_URL is set in plain text/,
+  },
+  'no-certification-reset-in-production': {
+    from: 'registry-config',
+    change: (p) => {
+      ;(p as { data: Record<string, string> }).data.CERTIFICATION_RESET_ENABLED = 'true'
+    },
+    message: /CERTIFICATION_RESET_ENABLED is true in production/,
   },
   'ingress-tls': {
     from: 'registry-ingress',

@@ -52,6 +52,8 @@ async function main() {
     OAUTH_CLIENT_ID: DP_CLIENT_ID,
     OAUTH_CLIENT_KEY: await exportPKCS8(dpClient.privateKey),
     GIT_COMMIT: gitCommit(),
+    // Development: the conformance suite resets the demo data set.
+    CERTIFICATION_RESET_ENABLED: 'true',
     ...process.env,
     DATABASE_URL: databaseUrl,
   })

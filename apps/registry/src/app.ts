@@ -21,6 +21,7 @@ import openapiPlugin from './plugins/openapi.ts'
 import partitionsPlugin from './plugins/partitions.ts'
 import publicUrlPlugin from './plugins/public-url.ts'
 import publicationPlugin from './plugins/publication.ts'
+import { accessLogRequest } from './plugins/query-secrets.ts'
 import referenceDataCachePlugin from './plugins/reference-data-cache.ts'
 import certificationRoutes from './routes/certification.ts'
 import consultationRoutes from './routes/consultation.ts'
@@ -80,7 +81,10 @@ export async function buildApp({
     reply.header('x-correlation-id', request.id)
   })
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    request.log.info(
+      { req: accessLogRequest(request), res: reply, responseTime: reply.elapsedTime },
+      'request completed',
+    )
   })
 
   // First: every route registered after it must declare an operation or `public: true`.
@@ -92,7 +96,7 @@ export async function buildApp({
   await app.register(auditContext)
   await app.register(metricsPlugin, { pool, poolMax: config.db.poolMax })
   await app.register(auditPlugin, { pool })
-  await app.register(hardeningPlugin, config.http)
+  await app.register(hardeningPlugin, { ...config.http, databaseUrl: config.databaseUrl })
   await app.register(databasePlugin, { pool })
   await app.register(publicUrlPlugin, { publicBaseUrl: config.publicBaseUrl })
   await app.register(partitionsPlugin, { partitionService: federationPartitions })
@@ -110,11 +114,15 @@ export async function buildApp({
   })
 
   await app.register(healthRoutes, { databaseUrl: config.databaseUrl })
-  await app.register(certificationRoutes, { build: config.build, environment: config.environment })
+  await app.register(certificationRoutes, {
+    build: config.build,
+    environment: config.environment,
+    resetEnabled: config.certificationResetEnabled,
+  })
   await app.register(consultationRoutes)
   await app.register(referenceDataRoutes)
   await app.register(publicationRoutes)
-  await app.register(eventNotificationsRoutes)
+  await app.register(eventNotificationsRoutes, config.eventNotifications)
   await app.register(notImplementedRoutes)
 
   return app

@@ -30,6 +30,10 @@ export interface Config extends ProcessConfig {
   publication: PublicationConfig
   /** Where attachment content is stored: PostgreSQL or an S3-compatible bucket (src/content/config.ts). */
   contentStore: ContentStoreConfig
+  /** `POST /certification/resetDataSet` allowed (CERTIFICATION_RESET_ENABLED; refused in production). */
+  certificationResetEnabled: boolean
+  /** `POST /eventNotifications`: how far into the future an event's time may lie (routes/event-notifications.ts). */
+  eventNotifications: { maxFutureSkewSeconds: number }
   /** `/metrics` for Prometheus, on a port of its own (src/plugins/metrics.ts). */
   metrics: { port: number }
   build: { version: string; commit: string }
@@ -60,14 +64,16 @@ export interface PublicationConfig {
 
 export interface OAuthConfig {
   mode: 'jwt' | 'introspection'
-  /** Expected `iss`: required in jwt mode; checked when set in introspection mode. */
+  /** Expected `iss`: required in jwt mode and in ACC/PRD; checked when set in introspection mode. */
   issuer: string | undefined
-  /** Expected `aud`: required in jwt mode; checked when set in introspection mode. */
+  /** Expected `aud`: required in jwt mode and in ACC/PRD; checked when set in introspection mode. */
   audience: string | undefined
   /** JWKS of the authorisation server (jwt mode only). */
   jwksUrl: string | undefined
   algorithms: string[]
   clockToleranceSeconds: number
+  /** Longest accepted token lifetime (`exp - iat`), both modes. */
+  maxTokenLifetimeSeconds: number
   /** jwt mode: demand the RFC 9068 header `typ: at+jwt`. */
   requireAccessTokenType: boolean
   /** jwt mode: an unknown `kid` refetches the JWKS at most once per this many seconds. */
@@ -81,6 +87,8 @@ export interface OAuthConfig {
   introspectionCacheSeconds: number
   /** Bound on one call to the authorisation server: own token + introspection, or a JWKS fetch (jwt mode). */
   introspectionTimeoutMs: number
+  /** Client ids whose tokens always act for a person (the e-Box portal); see auth/principal.ts classifyCaller. */
+  portalClientIds: string[]
 }
 
 export interface PartitionServiceConfig {
@@ -103,7 +111,9 @@ export interface HttpConfig {
   requestTimeoutMs: number
   rateLimit: {
     windowSeconds: number
-    /** Requests per window and authenticated client (by client id). */
+    /** Requests per window and caller: client id + e-Box (+ user for portal users), across all replicas. */
+    perCaller: number
+    /** Requests per window and client id, all its e-Boxes and users together, across all replicas. */
     perClient: number
     /** Requests per window and client IP, before authentication (floods of bad tokens included). */
     perIp: number
@@ -168,7 +178,8 @@ function readServeConfig(read: Reader): Config {
       requestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 300_000, 10_000, 3_600_000),
       rateLimit: {
         windowSeconds: read.integer('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3_600),
-        perClient: read.integer('RATE_LIMIT_PER_CLIENT', 600, 1, 1_000_000),
+        perCaller: read.integer('RATE_LIMIT_PER_CALLER', 600, 1, 1_000_000),
+        perClient: read.integer('RATE_LIMIT_PER_CLIENT', 6_000, 1, 10_000_000),
         perIp: read.integer('RATE_LIMIT_PER_IP', 1_200, 1, 1_000_000),
       },
     },
@@ -179,6 +190,10 @@ function readServeConfig(read: Reader): Config {
       ...readPublicationGuards(read, common.db.poolMax),
     },
     contentStore: readContentStoreConfig(read),
+    certificationResetEnabled: read.boolean('CERTIFICATION_RESET_ENABLED', false),
+    eventNotifications: {
+      maxFutureSkewSeconds: read.integer('EVENT_MAX_FUTURE_SKEW_SECONDS', 30, 0, 300),
+    },
     metrics: { port: listeners.metricsPort },
     publicBaseUrl: readPublicBaseUrl(read, common.environment, listeners),
     build: {
@@ -188,6 +203,9 @@ function readServeConfig(read: Reader): Config {
   }
   if (config.partitionService.url && !config.oauth.client) {
     read.problems.push('OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required to call the Partition service')
+  }
+  if (config.certificationResetEnabled && config.environment === 'production') {
+    read.problems.push('CERTIFICATION_RESET_ENABLED cannot be true with EBOX_ENVIRONMENT=production')
   }
   if (config.contentStore.kind === 's3' && config.publication.maxFileBytes > OBJECT_MAX_BYTES) {
     read.problems.push(`PUBLICATION_MAX_FILE_BYTES must be at most ${OBJECT_MAX_BYTES} with CONTENT_STORE=s3`)
@@ -230,14 +248,18 @@ function readOAuth(
     read.optional('PARTITION_SERVICE_URL') || defaults?.partitionServiceUrl,
   )
   const client = readClient(read, introspection ? 'with OAUTH_MODE=introspection' : undefined)
+  // ACC and PRD check `iss` and `aud` in both modes (issue 23, finding 4): a token minted for another resource
+  // server must not pass because its introspection answer is `active`.
+  const federated = defaults !== undefined
   return {
     mode,
-    issuer: jwt ? read.string('OAUTH_ISSUER') : read.optional('OAUTH_ISSUER'),
-    audience: jwt ? read.string('OAUTH_AUDIENCE') : read.optional('OAUTH_AUDIENCE'),
+    issuer: jwt || federated ? read.string('OAUTH_ISSUER') : read.optional('OAUTH_ISSUER'),
+    audience: jwt || federated ? read.string('OAUTH_AUDIENCE') : read.optional('OAUTH_AUDIENCE'),
     // Required in jwt mode (the default), unused in introspection mode.
     jwksUrl: read.optionalUrl('OAUTH_JWKS_URL', undefined, jwt, ''),
     algorithms,
     clockToleranceSeconds: read.integer('OAUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 300),
+    maxTokenLifetimeSeconds: read.integer('OAUTH_MAX_TOKEN_LIFETIME_SECONDS', 86_400, 60, 604_800),
     requireAccessTokenType: read.boolean('OAUTH_REQUIRE_AT_JWT', true),
     jwksCooldownSeconds: read.integer('OAUTH_JWKS_COOLDOWN_SECONDS', 30, 0, 3_600),
     tokenUrl: readTokenUrl(
@@ -256,6 +278,7 @@ function readOAuth(
     client,
     introspectionCacheSeconds: read.integer('INTROSPECTION_CACHE_SECONDS', 60, 0, 60),
     introspectionTimeoutMs: read.integer('INTROSPECTION_TIMEOUT_MS', 3_000, 100, 30_000),
+    portalClientIds: read.list('OAUTH_PORTAL_CLIENT_IDS', []),
   }
 }
 

@@ -100,10 +100,38 @@ describe('OAuth configuration', () => {
   })
 })
 
+/** What the federation's tokens must carry for this DP: required in ACC and PRD. */
+const FEDERATION_TOKENS = {
+  OAUTH_ISSUER: 'oauth-acpt.socialsecurity.be',
+  OAUTH_AUDIENCE: 'ebox-registry-acc',
+}
+
+describe('issuer and audience in ACC/PRD (issue 23, finding 4)', () => {
+  it.each(['acceptation', 'production'])(
+    '%s refuses to start without them, introspection mode too',
+    (environment) => {
+      expect(problemsOf({ ...INTROSPECTION, EBOX_ENVIRONMENT: environment })).toEqual([
+        'OAUTH_ISSUER is required',
+        'OAUTH_AUDIENCE is required',
+      ])
+      const config = loadConfig({ ...INTROSPECTION, ...FEDERATION_TOKENS, EBOX_ENVIRONMENT: environment })
+      expect(config.oauth).toMatchObject({
+        issuer: FEDERATION_TOKENS.OAUTH_ISSUER,
+        audience: 'ebox-registry-acc',
+      })
+    },
+  )
+
+  it('development keeps them optional in introspection mode', () => {
+    expect(problemsOf(INTROSPECTION)).toEqual([])
+  })
+})
+
 describe('environment defaults (brief §2)', () => {
   it('acceptation: the ACC OAuth v5 endpoints, Partition service and portal origin', () => {
     const config = loadConfig({
       ...INTROSPECTION,
+      ...FEDERATION_TOKENS,
       EBOX_ENVIRONMENT: 'acceptation',
       OAUTH_TOKEN_URL: undefined,
       OAUTH_INTROSPECTION_URL: undefined,
@@ -121,6 +149,7 @@ describe('environment defaults (brief §2)', () => {
   it('production: the PRD values; every default can be overridden', () => {
     const config = loadConfig({
       ...INTROSPECTION,
+      ...FEDERATION_TOKENS,
       EBOX_ENVIRONMENT: 'production',
       OAUTH_TOKEN_URL: undefined,
       OAUTH_INTROSPECTION_URL: 'https://other/introspect',

@@ -247,3 +247,22 @@ describe('partition and user-right events', () => {
     expect((await post(event)).statusCode).toBe(400)
   })
 })
+
+describe('webhook clock (issue 23, finding 9)', () => {
+  const secondsAhead = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString()
+
+  it('an event more than 30 s in the future is refused, so a later revoke cannot look stale', async () => {
+    const user = '80010100107'
+    const right = (type: 'added' | 'removed', time: string) =>
+      cloudEvent(
+        `be.eboxenterprise.v1.partitionUserRight.${type}`,
+        { enterpriseNumber: ENTERPRISE, partitionId: 'GENERAL', ssin: user },
+        { time },
+      )
+    const futureGrant = await post(right('added', secondsAhead(120)))
+    expect(futureGrant.statusCode).toBe(400)
+    expect(futureGrant.json()).toMatchObject({ code: 'INVALID_INPUT', message: 'time lies in the future.' })
+    // Within the skew: accepted.
+    expect((await post(right('added', secondsAhead(10)))).statusCode).toBe(204)
+  })
+})

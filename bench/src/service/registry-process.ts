@@ -192,6 +192,7 @@ export async function startRegistry(options: {
     // Limits stay on (their cost is real) but far above what one client on loopback can send.
     RATE_LIMIT_WINDOW_SECONDS: '1',
     RATE_LIMIT_PER_IP: '1000000',
+    RATE_LIMIT_PER_CALLER: '1000000',
     RATE_LIMIT_PER_CLIENT: '1000000',
     PUBLICATION_MAX_FILE_BYTES: String(200 * 1024 * 1024),
     BENCH_CONTROL_PORT: String(controlPort),

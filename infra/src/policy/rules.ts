@@ -193,6 +193,17 @@ export const resourceRules: ResourceRule[] = [
       }
     },
   ),
+  rule<IConfigMap>(
+    'no-certification-reset-in-production',
+    'CERTIFICATION_RESET_ENABLED (rewrites the demo e-Boxes) is never true in a production configuration.',
+    [types.configMap],
+    (props, report) => {
+      const data = props.data ?? {}
+      if (data.EBOX_ENVIRONMENT === 'production' && data.CERTIFICATION_RESET_ENABLED === 'true') {
+        report('CERTIFICATION_RESET_ENABLED is true in production')
+      }
+    },
+  ),
   rule<IIngress>(
     'ingress-tls',
     'Every Ingress host is served over TLS with a certificate Secret.',

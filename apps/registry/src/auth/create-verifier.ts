@@ -7,6 +7,7 @@ import type { TokenVerifier } from './verifier.ts'
 
 /** The verifier OAUTH_MODE selects; loadConfig has already checked that its settings are present. */
 export function createVerifier(oauth: OAuthConfig): TokenVerifier {
+  const personPolicy = { portalClientIds: new Set(oauth.portalClientIds) }
   switch (oauth.mode) {
     case 'jwt':
       return createJwtVerifier({
@@ -15,9 +16,11 @@ export function createVerifier(oauth: OAuthConfig): TokenVerifier {
         audience: required(oauth.audience, 'OAUTH_AUDIENCE'),
         algorithms: oauth.algorithms,
         clockToleranceSeconds: oauth.clockToleranceSeconds,
+        maxLifetimeSeconds: oauth.maxTokenLifetimeSeconds,
         requireAccessTokenType: oauth.requireAccessTokenType,
         jwksCooldownMs: oauth.jwksCooldownSeconds * 1000,
         jwksTimeoutMs: oauth.introspectionTimeoutMs,
+        personPolicy,
       })
     case 'introspection': {
       return createIntrospectionVerifier({
@@ -27,8 +30,10 @@ export function createVerifier(oauth: OAuthConfig): TokenVerifier {
         issuer: oauth.issuer,
         audience: oauth.audience,
         clockToleranceSeconds: oauth.clockToleranceSeconds,
+        maxLifetimeSeconds: oauth.maxTokenLifetimeSeconds,
         cacheSeconds: oauth.introspectionCacheSeconds,
         timeoutMs: oauth.introspectionTimeoutMs,
+        personPolicy,
       })
     }
   }

@@ -1,6 +1,14 @@
 import { RegistryError } from '@ebox/contract'
 import { type FederationClient, FederationUnavailableError } from '../federation/client.ts'
-import { hashToken, type Principal, principalFromClaims, type TokenClaims } from './principal.ts'
+import {
+  hashToken,
+  NO_PORTAL,
+  type PersonPolicy,
+  type Principal,
+  principalFromClaims,
+  type TokenClaims,
+} from './principal.ts'
+import { DEFAULT_MAX_LIFETIME_SECONDS, lifetimeProblem } from './token-lifetime.ts'
 import type { TokenVerifier } from './verifier.ts'
 
 export interface IntrospectionVerifierOptions {
@@ -13,19 +21,24 @@ export interface IntrospectionVerifierOptions {
   issuer?: string
   audience?: string
   clockToleranceSeconds: number
+  /** Longest accepted `exp - iat` (OAUTH_MAX_TOKEN_LIFETIME_SECONDS); default one day. */
+  maxLifetimeSeconds?: number
   /** Upper bound of the positive cache (≤ 60 s); 0 disables it. Never past the token's `exp`. */
   cacheSeconds: number
   /** Bound on one verification, own token included: past it the caller gets 503. */
   timeoutMs: number
   /** Entries kept at most (oldest dropped first). */
   maxCacheEntries?: number
+  /** What makes a token a person's (OAUTH_PORTAL_CLIENT_IDS). */
+  personPolicy?: PersonPolicy
 }
 
 interface IntrospectionAnswer extends TokenClaims {
   active?: unknown
   iss?: string
   aud?: string | string[]
-  nbf?: number
+  nbf?: unknown
+  iat?: unknown
 }
 
 const unauthenticated = (why: string) =>
@@ -38,6 +51,7 @@ const unauthenticated = (why: string) =>
  * fails closed with 503, never 401 and never access.
  */
 export function createIntrospectionVerifier(options: IntrospectionVerifierOptions): TokenVerifier {
+  const personPolicy: PersonPolicy = options.personPolicy ?? NO_PORTAL
   const cache = new Map<string, { principal: Principal; until: number }>()
   const maxEntries = options.maxCacheEntries ?? 10_000
 
@@ -86,6 +100,18 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
     if (answer.active !== true) throw unauthenticated('inactive')
     const now = Math.floor(Date.now() / 1000)
     const tolerance = options.clockToleranceSeconds
+    // Time claims of the wrong type are a broken answer for this token: refused, never skipped.
+    for (const claim of ['exp', 'nbf', 'iat'] as const) {
+      if (answer[claim] !== undefined && typeof answer[claim] !== 'number')
+        throw unauthenticated(`${claim} type`)
+    }
+    const lifetime = lifetimeProblem(
+      answer,
+      options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS,
+      tolerance,
+      now,
+    )
+    if (lifetime) throw unauthenticated(lifetime)
     if (typeof answer.exp === 'number' && answer.exp + tolerance <= now) throw unauthenticated('expired')
     if (typeof answer.nbf === 'number' && answer.nbf - tolerance > now) throw unauthenticated('not yet valid')
     if (options.issuer !== undefined && answer.iss !== options.issuer) throw unauthenticated('issuer')
@@ -102,7 +128,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       if (hit) return hit
       const answer = await introspect(token)
       check(answer)
-      const principal = principalFromClaims(answer, token)
+      const principal = principalFromClaims(answer, token, personPolicy)
       remember(hash, principal, typeof answer.exp === 'number' ? answer.exp : undefined)
       return principal
     },

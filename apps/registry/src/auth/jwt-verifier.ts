@@ -1,7 +1,14 @@
 import { RegistryError } from '@ebox/contract'
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose'
 import { FederationUnavailableError } from '../federation/client.ts'
-import { type Principal, principalFromClaims, type TokenClaims } from './principal.ts'
+import {
+  NO_PORTAL,
+  type PersonPolicy,
+  type Principal,
+  principalFromClaims,
+  type TokenClaims,
+} from './principal.ts'
+import { DEFAULT_MAX_LIFETIME_SECONDS, lifetimeProblem } from './token-lifetime.ts'
 import type { TokenVerifier } from './verifier.ts'
 
 export interface JwtVerifierOptions {
@@ -10,6 +17,8 @@ export interface JwtVerifierOptions {
   audience: string
   algorithms: string[]
   clockToleranceSeconds: number
+  /** Longest accepted `exp - iat` (OAUTH_MAX_TOKEN_LIFETIME_SECONDS); default one day. */
+  maxLifetimeSeconds?: number
   /** Demand the RFC 9068 header `typ: at+jwt` (`application/at+jwt` too). */
   requireAccessTokenType?: boolean
   /** An unknown `kid` refetches the JWKS at most once per cooldown (key rotation without a restart). */
@@ -19,6 +28,8 @@ export interface JwtVerifierOptions {
   cacheMs?: number
   /** Entries kept at most (oldest dropped first). */
   maxCacheEntries?: number
+  /** What makes a token a person's (OAUTH_PORTAL_CLIENT_IDS). */
+  personPolicy?: PersonPolicy
 }
 
 /**
@@ -28,6 +39,7 @@ export interface JwtVerifierOptions {
  * burst of calls pays one signature check (issue 10: RS256 verification was a tenth of a reference-data call).
  */
 export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
+  const personPolicy: PersonPolicy = options.personPolicy ?? NO_PORTAL
   const keys = createRemoteJWKSet(new URL(options.jwksUrl), {
     cooldownDuration: options.jwksCooldownMs ?? 30_000,
     timeoutDuration: options.jwksTimeoutMs ?? 3_000,
@@ -60,7 +72,13 @@ export function createJwtVerifier(options: JwtVerifierOptions): TokenVerifier {
         }
         throw new RegistryError('UNAUTHENTICATED', undefined, { cause: error })
       }
-      const principal = principalFromClaims(payload as TokenClaims, token)
+      const tooLong = lifetimeProblem(
+        payload,
+        options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS,
+        options.clockToleranceSeconds,
+      )
+      if (tooLong) throw new RegistryError('UNAUTHENTICATED', undefined, { cause: new Error(tooLong) })
+      const principal = principalFromClaims(payload as TokenClaims, token, personPolicy)
       const until = Math.min(Date.now() + cacheMs, (payload.exp ?? 0) * 1000)
       if (cacheMs > 0 && until > Date.now()) {
         if (cache.size >= maxEntries) {

@@ -46,7 +46,7 @@ function issueScope(
   partitions: readonly string[] | undefined,
 ): MessageScope {
   // A human user of an enterprise e-Box always has a partition list; "all partitions" would widen it.
-  if (partitions === undefined && ebox.eboxType === 'enterprise' && principal.userSsin !== undefined) {
+  if (partitions === undefined && ebox.eboxType === 'enterprise' && principal.kind !== 'application') {
     throw new Error('A human user of an enterprise e-Box needs the partitions the Partition service grants.')
   }
   // The e-Box is the principal's own object (made per verification) or a fresh one: frozen in place, no copy.
@@ -68,8 +68,8 @@ export function assertIssuedScope(scope: MessageScope): void {
  * The message scope of an authenticated caller (brief §3.3):
  * - the e-Box is the token's (CBE padded to 10 digits, else the citizen's SSIN), or the enterprise named by
  *   `On-Behalf-Of-Enterprise-Number` when the Partition service confirms a `consult` mandate;
- * - human users (a `sub` that is an SSIN) of an enterprise e-Box see only the partitions the Partition service
- *   grants them; applications see all partitions.
+ * - human users (principal.kind `person`, classifyCaller) of an enterprise e-Box see only the partitions the
+ *   Partition service grants them; applications see all partitions; unclassified callers none.
  */
 export async function resolveMessageScope(
   principal: Principal,
@@ -77,8 +77,10 @@ export async function resolveMessageScope(
   partitionService: PartitionService,
 ): Promise<MessageScope> {
   const ebox = await actingEboxOf(principal, onBehalfOf, partitionService, 'consult')
-  if (ebox.eboxType !== 'enterprise' || principal.userSsin === undefined)
-    return issueScope(principal, ebox, undefined)
+  if (ebox.eboxType !== 'enterprise') return issueScope(principal, ebox, undefined)
+  // Fail closed: a token that cannot be classified sees no partition, never all of them.
+  if (principal.kind === 'unclassified') return issueScope(principal, ebox, [])
+  if (principal.userSsin === undefined) return issueScope(principal, ebox, undefined)
   const partitions = await partitionService.userPartitions(ebox.id, principal.userSsin)
   return issueScope(principal, ebox, partitions)
 }

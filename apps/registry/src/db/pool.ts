@@ -7,6 +7,8 @@ export interface PoolOptions {
   max: number
   statementTimeoutMs: number
   applicationName?: string
+  /** How long a checkout may wait for a connection (default 5 s). */
+  connectionTimeoutMs?: number
   onError?: (error: Error) => void
 }
 
@@ -20,7 +22,7 @@ export function createPool(options: PoolOptions): pg.Pool {
     max: options.max,
     statement_timeout: options.statementTimeoutMs,
     idle_in_transaction_session_timeout: options.statementTimeoutMs * 2,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
     application_name: options.applicationName ?? 'ebox-registry',
   })
   pool.on('error', (error) => options.onError?.(error))

@@ -51,6 +51,14 @@ const resolveScope: preHandlerAsyncHookHandler = async function resolveScope(req
   )
 }
 
+function authorizationHeaders(rawHeaders: readonly string[]): number {
+  let count = 0
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() === 'authorization') count += 1
+  }
+  return count
+}
+
 /**
  * Authentication and authorisation for every route that declares an operation: 401 without a valid bearer
  * token, 403 when the token holds none of the operation's scopes. Routes of CONSULT_OPERATIONS also get the
@@ -69,6 +77,10 @@ export default fp(
     app.addHook('onRequest', async (request) => {
       const operation = request.routeOptions.config.operation
       if (!operation) return
+      // Node keeps the first of two Authorization headers and drops the other: refuse the ambiguity instead.
+      if (authorizationHeaders(request.raw.rawHeaders) > 1) {
+        throw new RegistryError('INVALID_INPUT', 'Send exactly one Authorization header.')
+      }
       const match = BEARER.exec(request.headers.authorization ?? '')
       if (!match?.[1]) {
         throw new RegistryError('UNAUTHENTICATED', undefined, { headers: { 'www-authenticate': 'Bearer' } })

@@ -6,8 +6,11 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
+import type { Principal } from '../auth/principal.ts'
 import type { HttpConfig } from '../config.ts'
 import { API_METHODS } from '../http-methods.ts'
+import { refuseTokensInQuery } from './query-secrets.ts'
+import { SharedRateLimiter } from './shared-rate-limit.ts'
 
 /** Headers a browser client (the e-Box portal) may send and read. */
 const ALLOWED_HEADERS = [
@@ -74,18 +77,21 @@ function headersSetBy(
 const UNLIMITED = new Set(['/health/live', '/health/ready'])
 
 /**
- * Security headers, CORS for the configured origins only, and two rate limits (brief §3.5, issue 4):
- * - per client IP, before authentication, so floods of bad tokens never reach the authorisation server;
- * - per authenticated client id, after authentication.
- * Register before the auth plugin: hooks run in registration order. Counters live in this process (one
- * replica's share of the traffic); exceeding a limit answers 429 TOO_MANY_REQUESTS with Retry-After.
+ * Security headers, CORS for the configured origins only, and the rate limits (brief §3.5, issues 4, 16, 23):
+ * - per client IP, before authentication, so floods of bad tokens never reach the authorisation server or the
+ *   database; counted in this process (SECURITY.md: why it stays local);
+ * - after authentication, per caller (client id + e-Box + user for portal users), and a larger ceiling per client
+ *   id; shared by every replica through PostgreSQL (shared-rate-limit.ts), failing open to local counters.
+ * Register before the auth plugin: hooks run in registration order. Exceeding a limit answers 429
+ * TOO_MANY_REQUESTS with Retry-After.
  */
 export default fp(
-  async function hardening(app: FastifyInstance, options: HttpConfig) {
+  async function hardening(app: FastifyInstance, options: HttpConfig & { databaseUrl: string }) {
     app.addHook('onRequest', (_request, reply, done) => {
       reply.headers(SECURITY_HEADERS)
       done()
     })
+    app.addHook('onRequest', refuseTokensInQuery)
     await app.register(cors, {
       origin: options.corsOrigins.length > 0 ? options.corsOrigins : false,
       methods: [...API_METHODS],
@@ -104,11 +110,8 @@ export default fp(
       timeWindow,
       keyGenerator: (request) => `ip:${request.ip}`,
     })
-    const perClient = app.createRateLimit({
-      max: options.rateLimit.perClient,
-      timeWindow,
-      keyGenerator: (request) => `client:${clientKey(request)}`,
-    })
+    const shared = new SharedRateLimiter(options.databaseUrl, options.rateLimit.windowSeconds, app.log)
+    app.addHook('onClose', async () => shared.close())
 
     const enforce = async (
       request: FastifyRequest,
@@ -136,18 +139,35 @@ export default fp(
     })
     // Right after authentication (onRequest), before the body is read or validated: every request counts.
     app.addHook('preParsing', async (request, reply) => {
-      if (!request.principal) return
-      await enforce(request, perClient, reply, true)
+      const principal = request.principal
+      if (!principal) return
+      const client = clientKey(principal)
+      const decision = await shared.hit([
+        { key: `caller:${callerKey(client, principal)}`, max: options.rateLimit.perCaller },
+        { key: `client:${client}`, max: options.rateLimit.perClient },
+      ])
+      reply.header('x-ratelimit-limit', decision.limit)
+      reply.header('x-ratelimit-remaining', decision.remaining)
+      reply.header('x-ratelimit-reset', decision.resetSeconds)
+      if (!decision.allowed) {
+        throw new RegistryError('TOO_MANY_REQUESTS', undefined, {
+          headers: { 'retry-after': String(decision.resetSeconds) },
+        })
+      }
     })
   },
   { name: 'hardening', dependencies: ['errors'] },
 )
 
 /** The client a limit counts for: its client id (a hash of the token when it has none). */
-function clientKey(request: FastifyRequest): string {
-  const principal = request.principal
-  if (!principal) return 'anonymous'
+function clientKey(principal: Principal): string {
   return principal.clientId !== 'unknown' ? principal.clientId : `token:${principal.tokenHash.slice(0, 32)}`
+}
+
+/** Who is served: the client, the e-Box it acts for, and the person for portal users. */
+function callerKey(client: string, principal: Principal): string {
+  const ebox = principal.ebox ? `${principal.ebox.eboxType}:${principal.ebox.id}` : '-'
+  return `${client}|${ebox}|${principal.userSsin ?? '-'}`
 }
 
 /**

@@ -9,6 +9,8 @@ import { forgetConsultations } from '../repositories/messages/write.ts'
 export interface CertificationOptions {
   build: Config['build']
   environment: DeploymentEnvironment
+  /** CERTIFICATION_RESET_ENABLED: the reset is refused unless switched on (never in production). */
+  resetEnabled: boolean
 }
 
 /**
@@ -54,8 +56,11 @@ export default async function certificationRoutes(app: FastifyInstance, options:
       },
     },
     async (request, reply) => {
-      if ((CONTRACT.resetDataSetRefusedIn as readonly string[]).includes(options.environment)) {
-        throw new RegistryError('FORBIDDEN', 'The certification data set cannot be reset in production.')
+      if (
+        !options.resetEnabled ||
+        (CONTRACT.resetDataSetRefusedIn as readonly string[]).includes(options.environment)
+      ) {
+        throw new RegistryError('FORBIDDEN', 'The certification data set cannot be reset in this deployment.')
       }
       const set = await seedDemoDataSet(app.pool)
       forgetConsultations()

@@ -36,8 +36,6 @@ export const EVENT_TYPES = {
   rightRemoved: [`${PREFIX}.partitionUserRight.removed`, `${PREFIX}.partitionUserRight.deleted`],
 } as const
 
-/** Events may not claim to come from the future (beyond clock skew): they would freeze later updates. */
-const MAX_FUTURE_SKEW_MS = 5 * 60_000
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i
 
 const CloudEvent = Type.Object(
@@ -126,15 +124,29 @@ function handlerFor(event: CloudEvent): Apply {
   throw invalid(`Unknown event type "${event.type}".`)
 }
 
-function timeOf(event: CloudEvent): Date {
+/**
+ * Events may not claim to come from the future beyond `maxFutureSkewMs` (EVENT_MAX_FUTURE_SKEW_SECONDS, 30 s by
+ * default): rights are ordered by event time, so a future-dated grant would make a later, correctly dated
+ * revoke look stale and the right would stay (issue 23, finding 9; docs/contract-decisions.md).
+ */
+function timeOf(event: CloudEvent, maxFutureSkewMs: number): Date {
   const time = new Date(event.time)
   if (!RFC3339.test(event.time) || Number.isNaN(time.getTime()))
     throw invalid('time must be an RFC 3339 date-time.')
-  if (time.getTime() > Date.now() + MAX_FUTURE_SKEW_MS) throw invalid('time lies in the future.')
+  if (time.getTime() > Date.now() + maxFutureSkewMs) throw invalid('time lies in the future.')
   return time
 }
 
-export default async function eventNotificationsRoutes(app: FastifyInstance) {
+export interface EventNotificationsOptions {
+  /** How far into the future an event's `time` may lie (clock skew), in seconds. */
+  maxFutureSkewSeconds: number
+}
+
+export default async function eventNotificationsRoutes(
+  app: FastifyInstance,
+  options: EventNotificationsOptions,
+) {
+  const maxFutureSkewMs = options.maxFutureSkewSeconds * 1000
   app.addContentTypeParser(
     'application/cloudevents+json',
     { parseAs: 'string' },
@@ -156,7 +168,7 @@ export default async function eventNotificationsRoutes(app: FastifyInstance) {
     },
     async (request, reply) => {
       const event = request.body as CloudEvent
-      const time = timeOf(event)
+      const time = timeOf(event, maxFutureSkewMs)
       const apply = handlerFor(event)
       const applied = await inTransaction(app.pool, async (client) => {
         // Already processed: answer as the first time.

@@ -6,7 +6,15 @@ import { unconfiguredPartitionService } from '../../src/federation/partition-ser
 
 /** A verified caller as a verifier would produce it: an application, or a human user when `userSsin` is given. */
 export function principalOf(ebox: EboxIdentity, userSsin?: string): Principal {
-  return { clientId: 'test', subject: userSsin, scopes: new Set(), ebox, userSsin, tokenHash: 'test' }
+  return {
+    clientId: 'test',
+    subject: userSsin,
+    scopes: new Set(),
+    ebox,
+    kind: userSsin === undefined ? 'application' : 'person',
+    userSsin,
+    tokenHash: 'test',
+  }
 }
 
 /**

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import { createPool, type Pool } from '../db/pool.ts'
+import { countHits, deleteWindowsBefore } from '../repositories/rate-limits.ts'
+
+/** One limit a request counts against: a key (hashed before it is stored) and its ceiling per window. */
+export interface LimitKey {
+  key: string
+  max: number
+}
+
+/** The outcome for the tightest of a request's limits. */
+export interface LimitDecision {
+  allowed: boolean
+  limit: number
+  remaining: number
+  /** Seconds until the current window ends (Retry-After when not allowed). */
+  resetSeconds: number
+}
+
+/** Bound on the limiter's own database work: past it the request is counted locally (fail-open). */
+const DATABASE_DEADLINE_MS = 250
+/** After a database failure the limiter counts locally this long before it tries the database again. */
+const DATABASE_BACKOFF_MS = 5_000
+/** The limiter's own connections, apart from the request pool so that neither can starve the other. */
+const LIMITER_POOL_MAX = 2
+
+/**
+ * Rate limits shared by every replica (issues 16 and 23): fixed windows counted in PostgreSQL
+ * (`rate_limit_counters`, migration 0011), one upsert per request for all of its keys. When the database does not
+ * answer within DATABASE_DEADLINE_MS, the limiter fails open to counters in this process (the same limits, per
+ * replica) and stays local for DATABASE_BACKOFF_MS: a database outage must never turn requests into 500s here.
+ */
+export class SharedRateLimiter {
+  private readonly pool: Pool
+  private readonly windowMs: number
+  private dbUnavailableUntil = 0
+  private localWindow = -1
+  private readonly localHits = new Map<string, number>()
+  private lastSweptWindow = -1
+
+  constructor(
+    databaseUrl: string,
+    windowSeconds: number,
+    private readonly log: FastifyBaseLogger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.windowMs = windowSeconds * 1000
+    this.pool = createPool({
+      connectionString: databaseUrl,
+      max: LIMITER_POOL_MAX,
+      statementTimeoutMs: DATABASE_DEADLINE_MS,
+      connectionTimeoutMs: DATABASE_DEADLINE_MS,
+      applicationName: 'ebox-registry-rate-limit',
+      onError: (error) => this.log.warn({ err: error }, 'rate limiter: idle database connection lost'),
+    })
+  }
+
+  /** Counts one hit against every limit and says whether the request may go on. */
+  async hit(limits: readonly LimitKey[]): Promise<LimitDecision> {
+    const now = this.now()
+    const windowStart = Math.floor(now / this.windowMs) * this.windowMs
+    const resetSeconds = Math.max(1, Math.ceil((windowStart + this.windowMs - now) / 1000))
+    const hashed = limits.map((limit) => ({ ...limit, key: digest(limit.key) }))
+    const counts = (await this.countShared(hashed, windowStart, now)) ?? this.countLocal(hashed, windowStart)
+    let decision: LimitDecision | undefined
+    for (const limit of hashed) {
+      const hits = counts.get(limit.key) ?? 1
+      const remaining = Math.max(0, limit.max - hits)
+      if (decision === undefined || remaining < decision.remaining || hits > limit.max) {
+        decision = { allowed: hits <= limit.max, limit: limit.max, remaining, resetSeconds }
+        if (!decision.allowed) break
+      }
+    }
+    return decision ?? { allowed: true, limit: 0, remaining: 0, resetSeconds }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end()
+  }
+
+  private async countShared(
+    limits: readonly LimitKey[],
+    windowStart: number,
+    now: number,
+  ): Promise<Map<string, number> | undefined> {
+    if (now < this.dbUnavailableUntil) return undefined
+    try {
+      const counts = await withDeadline(
+        countHits(
+          this.pool,
+          limits.map((limit) => limit.key),
+          windowStart,
+        ),
+      )
+      this.sweep(windowStart)
+      return counts
+    } catch (error) {
+      this.dbUnavailableUntil = now + DATABASE_BACKOFF_MS
+      this.log.warn({ err: error }, 'rate limiter: database unavailable, counting in this process')
+      return undefined
+    }
+  }
+
+  /** Counters of this process for the current window: the fallback while the database does not answer. */
+  private countLocal(limits: readonly LimitKey[], windowStart: number): Map<string, number> {
+    if (windowStart !== this.localWindow) {
+      this.localHits.clear()
+      this.localWindow = windowStart
+    }
+    const counts = new Map<string, number>()
+    for (const { key } of limits) {
+      const hits = (this.localHits.get(key) ?? 0) + 1
+      this.localHits.set(key, hits)
+      counts.set(key, hits)
+    }
+    return counts
+  }
+
+  /** Once per window and replica: drop the windows before the previous one (never awaited by a request). */
+  private sweep(windowStart: number): void {
+    if (windowStart === this.lastSweptWindow) return
+    this.lastSweptWindow = windowStart
+    deleteWindowsBefore(this.pool, windowStart - this.windowMs).catch((error: unknown) =>
+      this.log.warn({ err: error }, 'rate limiter: old windows not deleted'),
+    )
+  }
+}
+
+function digest(key: string): string {
+  return createHash('sha256').update(key).digest('base64url')
+}
+
+function withDeadline<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error('rate limiter: database deadline passed')),
+      DATABASE_DEADLINE_MS,
+    )
+  })
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
+}
