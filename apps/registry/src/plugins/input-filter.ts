@@ -53,11 +53,7 @@ export default fp(
       const transferEncoding = request.headers['transfer-encoding']
       if (transferEncoding !== undefined && transferEncoding.trim().toLowerCase() !== 'chunked')
         throw new RegistryError('INVALID_INPUT', 'Transfer-Encoding must be chunked when given.')
-      // Two Authorization headers: which one would count is a guess; refuse instead (issue 23, informational).
-      let authorizations = 0
-      for (let index = 0; index < request.raw.rawHeaders.length; index += 2)
-        if (request.raw.rawHeaders[index]!.toLowerCase() === 'authorization') authorizations++
-      if (authorizations > 1) throw new RegistryError('INVALID_INPUT', 'Give one Authorization header.')
+      // Two Authorization headers are refused by the auth plugin, where the header is read.
     })
     app.addHook('preValidation', async (request) => {
       assertStorableText(request.params, 'path parameter', MAX_URL_VALUE_LENGTH)
