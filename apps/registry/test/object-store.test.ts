@@ -113,7 +113,7 @@ describe('the sweeper', () => {
     expect(await keys('sha256')).toEqual(before)
   })
 
-  it('collects the object of a publication that did not commit, after the grace period only', async () => {
+  it('a refused publication writes nothing to the bucket: its digest is checked before any upload', async () => {
     const data = randomBytes(100_000)
     const state = await storedState(registry.pool)
     const refused = await publishContent(data, {
@@ -126,6 +126,21 @@ describe('the sweeper', () => {
       ],
     })
     expect(refused.json().code).toBe('DIGEST_DO_NOT_MATCH')
+    expect(await storedState(registry.pool)).toEqual(state)
+    expect(await keys('sha256')).not.toContain(objects.digestKey(sha256(data)))
+    expect(await keys('uploads')).toEqual([])
+  })
+
+  it('collects the object of a publication that did not commit, after the grace period only', async () => {
+    const data = randomBytes(100_000)
+    const state = await storedState(registry.pool)
+    // The object is written, then the publication's transaction rolls back (e.g. the process fails at commit).
+    await expect(
+      inTransaction(registry.pool, async (client) => {
+        await registry.app.contentStore.write(client, Readable.from([data]))
+        throw new Error('the commit fails')
+      }),
+    ).rejects.toThrow('the commit fails')
     // Nothing in the database names the object: no message, no contents row.
     expect(await storedState(registry.pool)).toEqual(state)
     expect(await keys('sha256')).toContain(objects.digestKey(sha256(data)))

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -21,30 +24,26 @@ import { AUDIENCE, contentStoreTestEnv, startTestRegistry, type TestRegistry } f
 
 /**
  * Publication over a real connection: bodies written piece by piece, clients that go away, a server process that
- * dies, retries that race. Each test first proves the server has started writing content (its transaction holds a
- * lock on content_chunks), then checks that nothing of it stays once the request failed.
+ * dies, retries that race. Each test first proves the server has started receiving content (a file in its staging
+ * directory: no database connection is held while a body arrives), then checks that nothing of it stays once the
+ * request failed.
  */
+const stagingDir = mkdtempSync(join(tmpdir(), 'ebox-streaming-'))
+const childStagingDir = mkdtempSync(join(tmpdir(), 'ebox-streaming-child-'))
 let registry: TestRegistry
 let baseUrl: string
 let token: string
 beforeAll(async () => {
-  registry = await startTestRegistry()
+  registry = await startTestRegistry({ PUBLICATION_STAGING_DIR: stagingDir })
   await seedPublicationData(registry.pool)
   token = await registry.token(publisherToken)
   baseUrl = await listen(registry.app)
 })
 afterAll(() => registry.close())
 
-/** Open transactions (other than ours) of this database that have written content chunks. */
-async function uploadsInProgress(): Promise<number> {
-  // CONTENT_STORE=s3: the bytes go to the bucket, not content_chunks; an upload is its open transaction.
-  if (process.env.TEST_CONTENT_STORE === 's3') return openTransactions()
-  const { rows } = await registry.pool.query<{ n: number }>(
-    `SELECT count(DISTINCT l.pid)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-     WHERE c.relname = 'content_chunks' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()
-       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-  )
-  return rows[0]!.n
+/** Bodies being received: the staged part files of `dir` (the registry under test's, or the child process's). */
+function uploadsInProgress(dir = stagingDir): number {
+  return readdirSync(dir).filter((name) => name.endsWith('.part')).length
 }
 
 /** Sessions of this database left inside a transaction (none may remain after a failed upload). */
@@ -86,12 +85,12 @@ describe('a publication that never completes leaves nothing', () => {
       const upload = streamingPost(child.url, token)
       await upload.write(partHead(filePart('file1', Buffer.alloc(0)))) // the JSON part would come last
       for (let i = 0; i < 3; i++) await upload.write(randomBytes(MiB))
-      await eventually(async () => (await uploadsInProgress()) === 1)
+      await eventually(async () => uploadsInProgress(childStagingDir) === 1)
       child.process.kill('SIGKILL')
       await once(child.process, 'exit')
       upload.abort()
 
-      await eventually(async () => (await uploadsInProgress()) === 0 && (await openTransactions()) === 0)
+      await eventually(async () => (await openTransactions()) === 0)
       expect(await storedState(registry.pool)).toEqual(before)
     } finally {
       child.process.kill('SIGKILL')
@@ -186,6 +185,7 @@ async function startServerProcess(): Promise<ServerProcess> {
       OAUTH_AUDIENCE: AUDIENCE,
       OAUTH_JWKS_URL: registry.issuer.jwksUrl,
       PARTITION_SERVICE_URL: '',
+      PUBLICATION_STAGING_DIR: childStagingDir,
       ...contentStoreTestEnv(registry.database.name),
     },
     stdio: ['ignore', 'pipe', 'inherit'],

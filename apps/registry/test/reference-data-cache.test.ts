@@ -2,6 +2,7 @@ import { CONTRACT, SCOPES } from '@ebox/contract'
 import { DEMO } from '@ebox/demo-data'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPool, inTransaction, type Pool } from '../src/db/pool.ts'
+import { absoluteImageHrefs } from '../src/plugins/public-url.ts'
 import { LISTENER_APPLICATION_NAME } from '../src/plugins/reference-data-cache.ts'
 import { importReferenceData, parseReferenceDataImport } from '../src/repositories/reference-data/import.ts'
 import { getReferenceData } from '../src/repositories/reference-data/read.ts'
@@ -85,6 +86,8 @@ describe('reference-data cache', () => {
       expect(before.bypassed).toBeGreaterThan(0)
 
       const item = await read(registry.pool, id)
+      // Logo hrefs are answered absolute (PUBLIC_BASE_URL), as the route makes them.
+      absoluteImageHrefs(registry.app.publicBaseUrl, [item])
       expect(uncached.headers.etag).toBe(etagOf(item))
       expect(JSON.parse(uncached.body)).toEqual(JSON.parse(JSON.stringify(item)))
       for (const response of [first, second]) {

@@ -1,4 +1,4 @@
-import { ERRORS, type ErrorCode } from '@ebox/contract'
+import { ERRORS, type ErrorCode, UNIMPLEMENTED_OPERATIONS } from '@ebox/contract'
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import type { FuzzCase } from './generate.ts'
@@ -60,6 +60,16 @@ export function failureSignature(operation: string, failure: Failure, status: nu
   }`
 }
 
+/** An optional operation the contract package lists as not served: its 501 NOT_IMPLEMENTED is the answer. */
+function declaredNotImplemented(operation: Operation | undefined): boolean {
+  return UNIMPLEMENTED_OPERATIONS.some(
+    (unimplemented) =>
+      operation !== undefined &&
+      unimplemented.method === operation.method.toUpperCase() &&
+      unimplemented.path === operation.path,
+  )
+}
+
 /** Every oracle on one answer. Empty = the answer keeps every promise checked here. */
 export function checkAnswer(
   fuzzCase: FuzzCase,
@@ -77,7 +87,11 @@ export function checkAnswer(
   const failures: Failure[] = []
   if (response.elapsedMs > context.requestTimeoutMs)
     failures.push({ oracle: 'too-slow', detail: `${Math.round(response.elapsedMs)} ms` })
-  if (response.status >= 500 && !(response.status === 503 && dependsOnMissingPartitionService(fuzzCase)))
+  if (
+    response.status >= 500 &&
+    !(response.status === 503 && dependsOnMissingPartitionService(fuzzCase)) &&
+    !(response.status === 501 && declaredNotImplemented(operation))
+  )
     failures.push({ oracle: 'server-error', detail: `status ${response.status}` })
 
   const isJson = /^application\/json\b/i.test(response.headers['content-type'] ?? '')
