@@ -10,7 +10,8 @@ import { ENVIRONMENT_DEFAULTS } from '../src/environment-defaults.ts'
 /** The OAuth, Partition service, CORS and rate-limit settings (README "Configuration of the registry"). */
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
 const PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
-const BASE = { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' }
+// ACC and PRD require PUBLIC_BASE_URL (absolute hrefs): set here so each test sees only the variables it is about.
+const BASE = { DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', PUBLIC_BASE_URL: 'https://registry.example' }
 const JWT = {
   ...BASE,
   OAUTH_ISSUER: 'https://iss',
