@@ -26,7 +26,8 @@ const FORMATS: Record<string, RegExp> = {
   'date-time': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/,
   date: /^\d{4}-\d{2}-\d{2}$/,
   uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
-  'uri-reference': /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*$/,
+  // hrefs are absolute under PUBLIC_BASE_URL (scheme and authority), then a path.
+  'uri-reference': /^(https?:\/\/[A-Za-z0-9\-._~%:[\]]+)?\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/]*$/,
 }
 for (const [name, pattern] of Object.entries(FORMATS)) {
   if (!FormatRegistry.Has(name)) FormatRegistry.Set(name, (value) => pattern.test(value))
