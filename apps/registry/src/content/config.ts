@@ -38,15 +38,7 @@ const PREFIX = /^[A-Za-z0-9!_.*'()/-]*$/
 export function readContentStoreConfig(read: Reader): ContentStoreConfig {
   const kind = read.oneOf('CONTENT_STORE', ['postgres', 's3'] as const, 'postgres')
   const bucket = read.optional('S3_BUCKET')
-  if (!bucket) {
-    if (kind === 's3') read.problems.push('S3_BUCKET is required with CONTENT_STORE=s3')
-    return { kind, s3: undefined }
-  }
-  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
-    read.problems.push(
-      `S3_BUCKET must be a bucket name of 3 to 63 lower-case letters, digits, dots and hyphens, got "${bucket}"`,
-    )
-  }
+  // Every variable is read (and checked) whether or not a bucket is set: the set a process reads stays fixed.
   let prefix = read.optional('S3_PREFIX') ?? ''
   if (!PREFIX.test(prefix) || prefix.startsWith('/') || prefix.includes('//') || prefix.length > 200) {
     read.problems.push(
@@ -57,17 +49,23 @@ export function readContentStoreConfig(read: Reader): ContentStoreConfig {
   const sse = read.oneOf('S3_SSE', ['none', 'AES256', 'aws:kms'] as const, 'none')
   const kmsKeyId = read.optional('S3_SSE_KMS_KEY_ID')
   if (kmsKeyId && sse !== 'aws:kms') read.problems.push('S3_SSE_KMS_KEY_ID is only used with S3_SSE=aws:kms')
-  return {
-    kind,
-    s3: {
-      bucket,
-      prefix,
-      endpoint: read.optionalUrl('S3_ENDPOINT', undefined, false, ''),
-      region: read.string('S3_REGION', read.optional('AWS_REGION') ?? 'us-east-1'),
-      forcePathStyle: read.boolean('S3_FORCE_PATH_STYLE', false),
-      serverSideEncryption: sse === 'none' ? undefined : sse,
-      kmsKeyId,
-      timeoutMs: read.integer('S3_TIMEOUT_MS', 30_000, 100, 600_000),
-    },
+  const settings = {
+    prefix,
+    endpoint: read.optionalUrl('S3_ENDPOINT', undefined, false, ''),
+    region: read.string('S3_REGION', read.optional('AWS_REGION') ?? 'us-east-1'),
+    forcePathStyle: read.boolean('S3_FORCE_PATH_STYLE', false),
+    serverSideEncryption: sse === 'none' ? undefined : sse,
+    kmsKeyId,
+    timeoutMs: read.integer('S3_TIMEOUT_MS', 30_000, 100, 600_000),
   }
+  if (!bucket) {
+    if (kind === 's3') read.problems.push('S3_BUCKET is required with CONTENT_STORE=s3')
+    return { kind, s3: undefined }
+  }
+  if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
+    read.problems.push(
+      `S3_BUCKET must be a bucket name of 3 to 63 lower-case letters, digits, dots and hyphens, got "${bucket}"`,
+    )
+  }
+  return { kind, s3: { bucket, ...settings } }
 }
