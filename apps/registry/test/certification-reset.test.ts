@@ -107,6 +107,7 @@ describe('POST /certification/resetDataSet', () => {
   it('is refused in production', async () => {
     const production = await startTestRegistry({
       EBOX_ENVIRONMENT: 'production',
+      PUBLIC_BASE_URL: 'https://registry.example',
       CERTIFICATION_RESET_ENABLED: 'false',
     }).catch(() => undefined)
     expect(production).toBeDefined()
