@@ -17,6 +17,12 @@ const LAYERS: string[][] = [
     'db',
     'metrics',
     'federation/partition-service',
+    // The federation's HTTP client (own token, timeout, retry) that the verifiers use too; content-store
+    // settings and byte ranges (pure).
+    'federation/client',
+    'federation/client-credentials',
+    'content/config',
+    'content/range',
   ],
   // Who the caller is and what it may see.
   ['auth'],
