@@ -68,7 +68,27 @@ export function squawkFindings(path: string, pgVersion: string): Finding[] {
   return [
     ...report.map((v) => ({ file, line: v.line + 1, rule: v.rule_name, message: v.message })),
     ...concurrentlyInTransaction(file, content),
+    ...unexplainedIgnores(file, content),
   ]
+}
+
+/** An inline `-- squawk-ignore` is an exception like those of migration-lint.json: the comment line above says why. */
+function unexplainedIgnores(file: string, content: string): Finding[] {
+  const lines = upSection(content).split('\n')
+  return lines.flatMap((text, index) => {
+    if (!/^\s*--\s*squawk-ignore\b/.test(text)) return []
+    const above = lines[index - 1] ?? ''
+    const reason = /^\s*--/.test(above) && !/squawk-ignore|up\s+migration|migrate:/i.test(above)
+    if (reason) return []
+    return [
+      {
+        file,
+        line: index + 1,
+        rule: 'unexplained-ignore',
+        message: 'a squawk-ignore comment needs the reason on the comment line above it',
+      },
+    ]
+  })
 }
 
 /** squawk assumes the transaction but does not flag CONCURRENTLY in it; PostgreSQL refuses it at run time. */

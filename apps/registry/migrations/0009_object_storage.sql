@@ -2,8 +2,10 @@
 -- Issue 17: attachment content in an S3-compatible object store (CONTENT_STORE=s3), PostgreSQL chunks kept.
 -- A contents row says where its bytes are: `postgres` (content_chunks, as before) or `s3` (the object named by
 -- its SHA-256, shared by every row with the same digest; src/content/s3-store.ts).
-ALTER TABLE contents ADD COLUMN store text NOT NULL DEFAULT 'postgres' CHECK (store IN ('postgres', 's3'));
-CREATE INDEX contents_in_object_store ON contents (sha256) WHERE store = 's3';
+-- A constant default adds the column without rewriting the table; the CHECK is added NOT VALID (no scan under the
+-- exclusive lock) and validated by 0013, which also builds the index on `contents` CONCURRENTLY.
+ALTER TABLE contents ADD COLUMN store text NOT NULL DEFAULT 'postgres';
+ALTER TABLE contents ADD CONSTRAINT contents_store_known CHECK (store IN ('postgres', 's3')) NOT VALID;
 
 -- An object the sweeper must look at once `claimed_at` is older than its grace period (src/content/sweeper.ts):
 -- written and committed before an upload starts (upload_key: the temporary object), given the digest once it is
@@ -33,5 +35,4 @@ DROP TRIGGER contents_moved_release_object ON contents;
 DROP TRIGGER contents_deleted_release_object ON contents;
 DROP FUNCTION contents_release_object();
 DROP TABLE content_object_claims;
-DROP INDEX contents_in_object_store;
 ALTER TABLE contents DROP COLUMN store;

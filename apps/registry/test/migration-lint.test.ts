@@ -60,4 +60,14 @@ describe('the linter', () => {
     )
     expect(lintMigrations([path])).toEqual([])
   })
+
+  it('takes an inline squawk-ignore only with its reason on the comment line above', () => {
+    const body = (above: string) =>
+      `${NO_TRANSACTION_MARKER}\n-- Up Migration\n${above}-- squawk-ignore prefer-robust-stmts\n` +
+      'ALTER TABLE messages VALIDATE CONSTRAINT c;\n'
+    expect(lintMigrations([write('0103_bare.sql', body(''))]).map((f) => f.rule)).toEqual([
+      'unexplained-ignore',
+    ])
+    expect(lintMigrations([write('0104_explained.sql', body('-- A no-op when valid already.\n'))])).toEqual([])
+  })
 })
