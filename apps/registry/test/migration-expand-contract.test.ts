@@ -87,10 +87,12 @@ describe('publication order on a database with messages', () => {
       expect(index.valid, index.name).toBe(true)
       expect(index.definition, index.name).toContain('publication_seq DESC')
     }
-    await expect(client.query(`INSERT INTO messages (message_id, recipient_type, recipient_id,
+    await expect(
+      client.query(`INSERT INTO messages (message_id, recipient_type, recipient_id,
         sender_enterprise_number, sender_application_id, message_type_id, subject, published_at, expires_at,
         publication_seq) VALUES (gen_random_uuid(), 'enterprise', '1', '0123456789', 'app', 'letter', '{}', now(),
-        now(), NULL)`)).rejects.toThrow(/messages_publication_seq_set/)
+        now(), NULL)`),
+    ).rejects.toThrow(/messages_publication_seq_set/)
     const helpers = await client.query(
       `SELECT proname FROM pg_proc WHERE proname IN ('legacy_publication_seq', 'number_legacy_publications')`,
     )

@@ -68,6 +68,8 @@ describe('the linter', () => {
     expect(lintMigrations([write('0103_bare.sql', body(''))]).map((f) => f.rule)).toEqual([
       'unexplained-ignore',
     ])
-    expect(lintMigrations([write('0104_explained.sql', body('-- A no-op when valid already.\n'))])).toEqual([])
+    expect(lintMigrations([write('0104_explained.sql', body('-- A no-op when valid already.\n'))])).toEqual(
+      [],
+    )
   })
 })
