@@ -41,7 +41,7 @@ export const limits: Limit[] = [
     limit: (_p, u) => u.auditedRatePerSecondMeasured,
     unit: 'records/s',
     reason:
-      'single-row lock: every audit batch updates the one audit_chain_head row; no higher rate was measured',
+      'measured rate: appends spread over 16 chain shards (no single-row lock since migration 0011); no higher rate was measured',
   },
   {
     resource: 'PostgreSQL IOPS',
