@@ -4,7 +4,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { SCOPES } from '@ebox/contract'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ObjectStore } from '../src/content/object-store.ts'
-import { writeObjectContent } from '../src/content/s3-store.ts'
+import { prepareObjectContent, type StagedContent } from '../src/content/s3-store.ts'
 import { sweepContentObjects } from '../src/content/sweeper.ts'
 import { inTransaction } from '../src/db/pool.ts'
 import {
@@ -131,13 +131,34 @@ describe('the sweeper', () => {
     expect(await keys('uploads')).toEqual([])
   })
 
+  it('uploads before the publication transaction: no transaction is open while bytes go to the bucket', async () => {
+    const openTransactions: number[] = []
+    const upload = objects.upload
+    objects.upload = async function (this: ObjectStore, ...args: Parameters<ObjectStore['upload']>) {
+      const { rows } = await registry.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()`,
+      )
+      openTransactions.push(rows[0]!.n)
+      return upload.apply(this, args)
+    }
+    try {
+      const response = await publishContent(randomBytes(300_000))
+      expect(response.statusCode, response.body).toBe(201)
+    } finally {
+      objects.upload = upload
+    }
+    expect(openTransactions).toEqual([0])
+  })
+
   it('collects the object of a publication that did not commit, after the grace period only', async () => {
     const data = randomBytes(100_000)
     const state = await storedState(registry.pool)
-    // The object is written, then the publication's transaction rolls back (e.g. the process fails at commit).
+    // The object is written before the transaction, which then rolls back (e.g. the process fails at commit).
+    const prepared = await registry.app.contentStore.prepare(staged(data))
     await expect(
       inTransaction(registry.pool, async (client) => {
-        await registry.app.contentStore.write(client, Readable.from([data]))
+        await prepared.commit(client)
         throw new Error('the commit fails')
       }),
     ).rejects.toThrow('the commit fails')
@@ -225,7 +246,8 @@ describe('a publication and the sweeper racing on the same digest', () => {
     const claimsPool = registry.pool
     await inTransaction(registry.pool, async (client) => {
       // The publication found the object there (dedup) and holds the digest's shared lock until it commits.
-      await writeObjectContent(client, claimsPool, objects, Readable.from([data]), {})
+      const prepared = await prepareObjectContent(claimsPool, objects, staged(data), {})
+      await prepared.commit(client)
       sweptMeanwhile = await sweepContentObjects(registry.pool, objects, later(GRACE + 60), GRACE)
     })
     expect(sweptMeanwhile?.deleted).toBe(0)
@@ -241,15 +263,15 @@ describe('a publication and the sweeper racing on the same digest', () => {
     const data = randomBytes(64_000)
     await orphan(data)
     const key = objects.digestKey(sha256(data))
-    // The sweeper holds the digest's exclusive lock (it is deleting the object) while the publication arrives.
+    // The publication found the object there before its transaction (dedup: nothing uploaded); then the sweeper
+    // holds the digest's exclusive lock (it is deleting the object) while the publication's transaction starts.
+    const prepared = await prepareObjectContent(registry.pool, objects, staged(data), {})
     const sweeper = await registry.pool.connect()
     await sweeper.query('BEGIN')
     await sweeper.query(`SELECT pg_advisory_xact_lock(hashtextextended('content-object:' || $1, 0))`, [
       sha256(data),
     ])
-    const publication = inTransaction(registry.pool, (client) =>
-      writeObjectContent(client, registry.pool, objects, Readable.from([data]), {}),
-    )
+    const publication = inTransaction(registry.pool, (client) => prepared.commit(client))
     await new Promise((resolve) => setTimeout(resolve, 300))
     await objects.delete(key)
     await sweeper.query('COMMIT')
@@ -312,3 +334,8 @@ describe('the object store unavailable', () => {
     }
   }, 60_000)
 })
+
+/** A staged publication part holding `data`. */
+function staged(data: Buffer): StagedContent {
+  return { sizeBytes: data.length, sha256: sha256(data), read: () => Readable.from([data]) }
+}

@@ -1,48 +1,80 @@
 import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
 import type pg from 'pg'
 import type { StoredContent } from '../db/content-store.ts'
 import type { ObjectStore, UploadLimits } from './object-store.ts'
 
+/** A file whose bytes can be read again and whose size and SHA-256 are known (a staged publication part). */
+export interface StagedContent {
+  sizeBytes: number
+  /** SHA-256, base64url (as stored in contents.sha256). */
+  sha256: string
+  read(): Readable
+}
+
 /**
- * Writing a content to the object store, safe against the sweeper (src/content/sweeper.ts) deleting its object:
+ * Writing a content to the object store, safe against the sweeper (src/content/sweeper.ts) deleting its object,
+ * with the bytes moved BEFORE the publication's transaction (no pool connection waits on the network):
  *
- * 1. A claim row (upload key, no digest yet) is committed on the claims pool BEFORE the upload starts, so an
- *    upload whose publication never commits (rollback, killed process) is found and deleted after the grace period.
- * 2. The bytes stream to the upload key; size and SHA-256 are computed on the way.
- * 3. The claim is given the digest (and a fresh timestamp), committed: if the publication does not commit, the
- *    sweeper will look at the digest's object too.
- * 4. In the caller's transaction, a SHARED advisory lock on the digest is taken and kept until commit. The sweeper
- *    deletes a digest's object only under the EXCLUSIVE lock, after seeing no committed contents row naming it.
- *    So either the sweeper finished first (and the object is seen missing below and copied again), or it waits
- *    for this transaction and then sees its row. Publications of the same content never wait for each other.
- * 5. The digest's object is created by a server-side copy unless it exists (dedup); the upload key is deleted.
- * 6. The contents row is inserted; it commits with the publication, when the object is already durable.
+ * Before the transaction (`prepareObjectContent`):
+ * 1. A claim row (upload key and digest) is committed on the claims pool before anything is written, so objects
+ *    of a publication that never commits (rollback, killed process) are found and deleted after the grace period.
+ * 2. Unless the digest's object already exists (dedup: no byte is sent), the bytes stream to the upload key and
+ *    their SHA-256 is checked against the staged digest; a server-side copy then makes the digest's object.
+ * In the transaction (`commit`):
+ * 3. A SHARED advisory lock on the digest is taken and kept until commit. The sweeper deletes a digest's object
+ *    only under the EXCLUSIVE lock, after seeing no committed contents row naming it. So either the sweeper
+ *    finished first (the object is seen missing here and written again, from the upload key or the staged
+ *    file), or it waits for this transaction and then sees its row. Publications of the same content never wait
+ *    for each other. Normally the transaction's only call to the store is one HEAD.
+ * 4. The contents row is inserted; it commits with the publication, when the object is already durable.
+ * The upload key is deleted once the digest's object exists (or by the sweeper, with its claim).
  */
-export async function writeObjectContent(
-  client: pg.PoolClient,
+export async function prepareObjectContent(
   claims: pg.Pool,
   objects: ObjectStore,
-  source: AsyncIterable<Buffer> | NodeJS.ReadableStream,
+  content: StagedContent,
   limits: UploadLimits,
-): Promise<StoredContent> {
+): Promise<PreparedContent> {
   const claimId = randomUUID()
   const uploadKey = objects.uploadKey(claimId)
-  await claims.query('INSERT INTO content_object_claims (claim_id, upload_key) VALUES ($1, $2)', [
+  const digestKey = objects.digestKey(content.sha256)
+  await claims.query('INSERT INTO content_object_claims (claim_id, upload_key, sha256) VALUES ($1, $2, $3)', [
     claimId,
     uploadKey,
+    content.sha256,
   ])
-  const { sha256, sizeBytes } = await objects.upload(uploadKey, keepingAlive(client, source), limits)
-  await claims.query('UPDATE content_object_claims SET sha256 = $2, claimed_at = now() WHERE claim_id = $1', [
-    claimId,
-    sha256,
-  ])
-  await placeObject(client, objects, uploadKey, sha256)
-  const contentId = randomUUID()
-  await client.query(
-    `INSERT INTO contents (content_id, size_bytes, sha256, store) VALUES ($1, $2, $3, 's3')`,
-    [contentId, sizeBytes, sha256],
-  )
-  return { contentId, sizeBytes, sha256 }
+  let uploaded = false
+  const upload = async (source: AsyncIterable<Buffer> | NodeJS.ReadableStream) => {
+    const { sha256 } = await objects.upload(uploadKey, source, limits)
+    if (sha256 !== content.sha256) throw new Error('a staged file changed before its upload')
+    uploaded = true
+  }
+  if (!(await objects.exists(digestKey))) {
+    await upload(content.read())
+    await objects.copy(uploadKey, digestKey)
+  }
+  return {
+    async commit(client) {
+      await lockObjectShared(client, content.sha256)
+      if (!(await objects.exists(digestKey))) {
+        if (!uploaded) await upload(keepingAlive(client, content.read()))
+        await objects.copy(uploadKey, digestKey)
+      }
+      if (uploaded) await objects.delete(uploadKey).catch(() => {})
+      const contentId = randomUUID()
+      await client.query(
+        `INSERT INTO contents (content_id, size_bytes, sha256, store) VALUES ($1, $2, $3, 's3')`,
+        [contentId, content.sizeBytes, content.sha256],
+      )
+      return { contentId, sizeBytes: content.sizeBytes, sha256: content.sha256 }
+    },
+  }
+}
+
+/** The part of a content's write that runs in the publication's transaction (the contents row, and checks). */
+export interface PreparedContent {
+  commit(client: pg.PoolClient): Promise<StoredContent>
 }
 
 /**
@@ -73,10 +105,9 @@ export function objectLockName(sha256: string): string {
 }
 
 /**
- * The caller's transaction sees no statement while the bytes go to the bucket; PostgreSQL would end it as idle
- * (idle_in_transaction_session_timeout) during a long upload that is still moving. A trivial statement every
- * couple of seconds while bytes arrive keeps it; a client that stops sending still runs into the timeout, as with
- * the PostgreSQL store.
+ * In the rare upload inside the transaction (the object was swept between prepare and commit), the transaction
+ * sees no statement while the bytes go to the bucket; PostgreSQL would end it as idle
+ * (idle_in_transaction_session_timeout). A trivial statement every couple of seconds while bytes move keeps it.
  */
 async function* keepingAlive(
   client: pg.PoolClient,

@@ -1,14 +1,15 @@
 import type { Readable } from 'node:stream'
 import { RegistryError } from '@ebox/contract'
 import type pg from 'pg'
-import { readContent, type StoredContent, writeContent } from '../db/content-store.ts'
+import { readContent, writeContent } from '../db/content-store.ts'
 import { createPool } from '../db/pool.ts'
 import type { ContentStoreConfig, ContentStoreKind } from './config.ts'
 import { ObjectStore, type UploadLimits } from './object-store.ts'
 import type { ContentRange } from './range.ts'
-import { writeObjectContent } from './s3-store.ts'
+import { type PreparedContent, prepareObjectContent, type StagedContent } from './s3-store.ts'
 
 export type { StoredContent } from '../db/content-store.ts'
+export type { PreparedContent, StagedContent } from './s3-store.ts'
 
 /**
  * Attachment content, wherever its bytes are. New content goes where CONTENT_STORE says; a content is read from
@@ -20,14 +21,12 @@ export interface ContentStore {
   /** The bucket, when S3_BUCKET is set (the sweeper and the migration need it). */
   readonly objects: ObjectStore | undefined
   /**
-   * Stores `source` as a new content whose contents row is written in the caller's transaction and commits with
-   * it; the bytes are durable before the row is written. Streams: a whole file is never in memory.
+   * Stores a staged file as a new content, in two steps. `prepare` runs before the publication's transaction and
+   * moves the bytes where the store can put them without a database connection (the object store: uploaded and
+   * durable); the `commit` it returns runs in the transaction and writes the contents row, which commits with it
+   * (the PostgreSQL store writes its chunks there). Streams: a whole file is never in memory.
    */
-  write(
-    client: pg.PoolClient,
-    source: AsyncIterable<Buffer> | NodeJS.ReadableStream,
-    limits?: UploadLimits,
-  ): Promise<StoredContent>
+  prepare(content: StagedContent, limits?: UploadLimits): Promise<PreparedContent>
   /**
    * The bytes of a content (or one range of them), as a stream paced by its consumer. Rejects before any byte
    * when the store holding them cannot be reached (RegistryError 503 with Retry-After).
@@ -53,10 +52,16 @@ export function createContentStore(
   return {
     kind: config.kind,
     objects,
-    write(client, source, limits = {}) {
+    async prepare(content, limits = {}) {
       if (config.kind === 's3' && objects && claims)
-        return writeObjectContent(client, claims, objects, source, limits)
-      return writeContent(client, source, limits)
+        return prepareObjectContent(claims, objects, content, limits)
+      return {
+        async commit(client) {
+          const stored = await writeContent(client, content.read(), limits)
+          if (stored.sha256 !== content.sha256) throw new Error('a staged file changed before its commit')
+          return stored
+        },
+      }
     },
     async open(contentId, sizeBytes, range) {
       const { rows } = await pool.query<{ store: ContentStoreKind; sha256: string }>(

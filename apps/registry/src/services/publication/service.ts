@@ -3,7 +3,7 @@ import { Readable } from 'node:stream'
 import { CONTRACT, fillTranslations, formatDateTime, RegistryError } from '@ebox/contract'
 import type pg from 'pg'
 import type { PublicationConfig } from '../../config.ts'
-import type { ContentStore } from '../../content/store.ts'
+import type { ContentStore, PreparedContent } from '../../content/store.ts'
 import { inTransaction, type Pool } from '../../db/pool.ts'
 import type { PartitionService } from '../../federation/partition-service.ts'
 import { cachedRoutingRules } from '../../federation/partition-service-client.ts'
@@ -112,8 +112,9 @@ export function createPublicationService(options: PublicationServiceOptions): Pu
           withContentIds(files, () => ''),
         )
         const partitionId = await partitionFor(checked, context)
+        const prepared = await prepareContents(files, context)
         const published = await commits.run(() =>
-          inTransaction(context.pool, (client) => commit(client, checked, files, partitionId, context)),
+          inTransaction(context.pool, (client) => commit(client, checked, prepared, partitionId, context)),
         )
         return published.status
       } finally {
@@ -198,22 +199,31 @@ function withContentIds(files: Map<string, StagedPart>, contentIdOf: (part: Stag
   )
 }
 
-/** The short transaction: staged bytes into the content store, then message, event and audit record. */
+/**
+ * Before the transaction: each staged file handed to the content store, which moves the bytes it can move without
+ * a connection (the object store uploads them here; the PostgreSQL store writes its chunks in the commit).
+ */
+async function prepareContents(files: Map<string, StagedPart>, context: PublicationContext) {
+  const prepared = new Map<StagedPart, PreparedContent>()
+  for (const part of files.values()) {
+    prepared.set(
+      part,
+      await context.contentStore.prepare(part.staged, { maxBytes: context.limits.maxFileBytes }),
+    )
+  }
+  return { files, prepared }
+}
+
+/** The short transaction: the contents rows (and chunks), then message, event and audit record. */
 async function commit(
   client: pg.PoolClient,
   checked: CheckedMessage,
-  files: Map<string, StagedPart>,
+  { files, prepared }: Awaited<ReturnType<typeof prepareContents>>,
   partitionId: string,
   context: PublicationContext,
 ) {
   const contentIds = new Map<StagedPart, string>()
-  for (const part of files.values()) {
-    const stored = await context.contentStore.write(client, part.staged.read(), {
-      maxBytes: context.limits.maxFileBytes,
-    })
-    if (stored.sha256 !== part.sha256) throw new Error('a staged file changed before its commit')
-    contentIds.set(part, stored.contentId)
-  }
+  for (const [part, content] of prepared) contentIds.set(part, (await content.commit(client)).contentId)
   const attachments = matchAttachments(
     checked,
     withContentIds(files, (part) => contentIds.get(part)!),
