@@ -12,11 +12,14 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createIsolatedDatabase, testAdminUrl } from '@ebox/dev-postgres'
-import type { AuditEntry } from '../../apps/registry/src/audit/chain.ts'
-import { appendAudit } from '../../apps/registry/src/audit/store.ts'
-import { verifyAuditChain } from '../../apps/registry/src/audit/verify.ts'
-import { migrateUp } from '../../apps/registry/src/db/migrate.ts'
-import { createPool, inTransaction } from '../../apps/registry/src/db/pool.ts'
+import {
+  type AuditEntry,
+  appendAudit,
+  createPool,
+  inTransaction,
+  migrateUp,
+  verifyAuditChain,
+} from '@ebox/registry'
 import { repositoryRoot, withClient } from './database.ts'
 
 const { values } = parseArgs({

@@ -1,6 +1,6 @@
 import { createIsolatedDatabase, provideTestServer, testAdminUrl } from '@ebox/dev-postgres'
+import { EMULATOR_CREDENTIALS, startS3Emulator } from '@ebox/dev-s3'
 import { migrateUp } from '../src/db/migrate.ts'
-import { EMULATOR_CREDENTIALS, startS3Emulator } from './support/s3-emulator.ts'
 
 /**
  * One PostgreSQL server for the run (DATABASE_URL or embedded) and one migrated template database; each test

@@ -84,4 +84,25 @@ describe('layers', () => {
     })
     expect(offenders.map((file) => relative(src, file))).toEqual([])
   })
+
+  it('the rest of the repository uses the registry through its exports (src/index.ts), never a deep path', () => {
+    const root = join(src, '..', '..', '..')
+    const outside = ['bench', 'capacity', 'packages', 'infra', 'scripts'].flatMap((dir) =>
+      sourcesUnder(join(root, dir)),
+    )
+    const offenders = outside.filter((file) =>
+      /from '[^']*apps\/registry\/(src|test)\//.test(readFileSync(file, 'utf8')),
+    )
+    expect(offenders.map((file) => relative(root, file))).toEqual([])
+  })
 })
+
+/** TypeScript and JavaScript sources under `dir`, dependencies and build output aside. */
+function sourcesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory())
+      return ['node_modules', 'dist', '.data'].includes(entry.name) ? [] : sourcesUnder(path)
+    return /\.(ts|mts|js|mjs)$/.test(entry.name) ? [path] : []
+  })
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { SCOPES } from '@ebox/contract'
+import { startS3Emulator } from '@ebox/dev-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ObjectStore } from '../src/content/object-store.ts'
 import { prepareObjectContent, type StagedContent } from '../src/content/s3-store.ts'
@@ -19,7 +20,6 @@ import {
   storedState,
 } from './support/publication.ts'
 import { objectStoreTestEnv, startTestRegistry, type TestRegistry } from './support/registry.ts'
-import { startS3Emulator } from './support/s3-emulator.ts'
 
 /**
  * CONTENT_STORE=s3 against a real S3-compatible server (s3rver, test/global-setup.ts): content-addressed objects,
