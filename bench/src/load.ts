@@ -23,6 +23,8 @@ export interface Measurement {
   requestsPerSecond: number
   latencyMs: { p50: number; p95: number; p99: number; max: number }
   errors: number
+  /** The statuses counted as errors, by status (0: no response): what went wrong, not just how often. */
+  unexpectedStatuses?: Record<string, number>
   /** Bytes of response bodies per second (HTTP only). */
   bytesPerSecond?: number
 }
@@ -48,6 +50,7 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
   const latencies: number[] = []
   const expect = new Set(options.expect ?? [200])
   let unexpected = 0
+  const unexpectedStatuses: Record<string, number> = {}
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -66,7 +69,10 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
     )
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       latencies.push(responseTime)
-      if (!expect.has(statusCode)) unexpected++
+      if (!expect.has(statusCode)) {
+        unexpected++
+        unexpectedStatuses[statusCode] = (unexpectedStatuses[statusCode] ?? 0) + 1
+      }
     })
   })
   const seconds = result.duration || options.durationSeconds
@@ -75,6 +81,7 @@ export async function runLoad(options: LoadOptions): Promise<Measurement> {
     requestsPerSecond: latencies.length / seconds,
     latencyMs: percentiles(latencies),
     errors: result.errors + result.timeouts + unexpected,
+    ...(unexpected > 0 && { unexpectedStatuses }),
     bytesPerSecond: result.throughput.total / seconds,
   }
 }

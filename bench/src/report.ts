@@ -41,7 +41,7 @@ export function resultsTable(report: BenchReport): string {
     for (const service of result.service) {
       const rated = result.overallRate !== undefined
       lines.push(
-        `| ${result.title} | ${service.mode} | ${result.connections} | ${rate(service.requestsPerSecond)} | ${ms(service.latencyMs.p50)} | ${ms(service.latencyMs.p95)} | ${ms(service.latencyMs.p99)} | ${service.errors} | ${mb(service.peakRssBytes)} (+${mb(Math.max(0, service.peakRssBytes - service.rssBeforeBytes))}) | ${cpu(service.serviceCpuMsPerRequest)} + ${cpu(service.postgresCpuMsPerRequest)} | ${rated ? '(rate-limited)' : rate(result.framework?.requestsPerSecond)} | ${rated ? '–' : ratio(service.requestsPerSecond, result.framework?.requestsPerSecond)} | ${rated ? '–' : rate(result.database?.requestsPerSecond)} | ${rated ? '–' : ratio(service.requestsPerSecond, result.database?.requestsPerSecond)} | ${rate(result.file?.requestsPerSecond)} | ${ratio(service.requestsPerSecond, result.file?.requestsPerSecond)} |`,
+        `| ${result.title} | ${service.mode} | ${result.connections} | ${rate(service.requestsPerSecond)} | ${ms(service.latencyMs.p50)} | ${ms(service.latencyMs.p95)} | ${ms(service.latencyMs.p99)} | ${errorsOf(service)} | ${mb(service.peakRssBytes)} (+${mb(Math.max(0, service.peakRssBytes - service.rssBeforeBytes))}) | ${cpu(service.serviceCpuMsPerRequest)} + ${cpu(service.postgresCpuMsPerRequest)} | ${rated ? '(rate-limited)' : rate(result.framework?.requestsPerSecond)} | ${rated ? '–' : ratio(service.requestsPerSecond, result.framework?.requestsPerSecond)} | ${rated ? '–' : rate(result.database?.requestsPerSecond)} | ${rated ? '–' : ratio(service.requestsPerSecond, result.database?.requestsPerSecond)} | ${rate(result.file?.requestsPerSecond)} | ${ratio(service.requestsPerSecond, result.file?.requestsPerSecond)} |`,
       )
     }
   }
@@ -164,4 +164,11 @@ export function markdownReport(report: BenchReport, command: string): string {
     '',
     '</details>',
   ].join('\n')
+}
+
+/** The error count, with the statuses behind it (e.g. `18 (503: 18)`). */
+function errorsOf(m: Measurement): string {
+  const statuses = Object.entries(m.unexpectedStatuses ?? {})
+  if (statuses.length === 0) return String(m.errors)
+  return `${m.errors} (${statuses.map(([status, count]) => `${status}: ${count}`).join(', ')})`
 }
