@@ -78,7 +78,9 @@ describe('PATCH /ebox/messages/{messageId}/messageAction', () => {
       expect(response.statusCode).toBe(400)
       expect(response.json()).toMatchObject({ code: 'INVALID_INPUT' })
     }
-    expect((await execute(M.forAction, registry.main, { isExecuted: true }, 'text/plain')).statusCode).toBe(415)
+    expect((await execute(M.forAction, registry.main, { isExecuted: true }, 'text/plain')).statusCode).toBe(
+      415,
+    )
     expect((await registry.get(`/ebox/messages/${M.forAction}`)).json().messageAction.isExecuted).toBe(false)
     expect(await actionRequired()).toBe(1)
     expect(await auditedActions()).toEqual([])
@@ -130,7 +132,9 @@ describe('PATCH /ebox/messages/{messageId}/messageAction', () => {
       const token = await registry.token({ scopes: [SCOPES.documentConsumer], sub: person })
       return { authorization: `Bearer ${token}` }
     }
-    expect((await execute(M.forAction, await headers('85073003328', [DEMO.partitions.b]))).statusCode).toBe(404)
+    expect((await execute(M.forAction, await headers('85073003328', [DEMO.partitions.b]))).statusCode).toBe(
+      404,
+    )
     expect(await actionRequired()).toBe(1)
     const response = await execute(M.forAction, await headers('90022500186', [DEMO.partitions.general]))
     expect(response.statusCode).toBe(200)

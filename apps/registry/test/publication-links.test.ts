@@ -26,7 +26,8 @@ let audited: unknown
 beforeAll(async () => {
   registry = await startTestRegistry()
   registry.app.addHook('onResponse', async (request) => {
-    if (request.routeOptions.url === '/ebox/messages' && request.method === 'POST') audited = request.auditDetails
+    if (request.routeOptions.url === '/ebox/messages' && request.method === 'POST')
+      audited = request.auditDetails
   })
   await seedPublicationData(registry.pool)
   token = await registry.token(publisherToken)
@@ -38,7 +39,10 @@ afterAll(() => registry.close())
 const pdf = Buffer.from('%PDF-1.4\n%%EOF\n')
 
 async function published(overrides: Record<string, unknown>) {
-  const response = await publish(registry.app, token, [jsonPart(messageToPublish(overrides)), filePart('file1', pdf)])
+  const response = await publish(registry.app, token, [
+    jsonPart(messageToPublish(overrides)),
+    filePart('file1', pdf),
+  ])
   expect(response.statusCode).toBe(201)
   return response.json() as { messageId: string; expirationDate: string; code?: string }
 }
@@ -56,7 +60,10 @@ async function linkOf(messageId: string): Promise<string | null> {
 
 async function refused(overrides: Record<string, unknown>) {
   const before = await storedState(registry.pool)
-  const response = await publish(registry.app, token, [jsonPart(messageToPublish(overrides)), filePart('file1', pdf)])
+  const response = await publish(registry.app, token, [
+    jsonPart(messageToPublish(overrides)),
+    filePart('file1', pdf),
+  ])
   expect(response.statusCode).toBe(400)
   expect(response.json()).toMatchObject({ code: 'INVALID_INPUT' })
   expect(await storedState(registry.pool)).toEqual(before)
@@ -75,7 +82,9 @@ describe('originalMessageId', () => {
   })
 
   it('is kept unlinked when it names a message of another e-Box, or nothing this registry knows', async () => {
-    const elsewhere = await published({ recipient: { eboxType: 'enterprise', enterpriseNumber: NEW_ENTERPRISE } })
+    const elsewhere = await published({
+      recipient: { eboxType: 'enterprise', enterpriseNumber: NEW_ENTERPRISE },
+    })
     const unknown = await published({})
     for (const given of [elsewhere.messageId, 'MSG-2024-000123', '3f1c2d4e-0000-4000-8000-000000000000']) {
       const status = await published({ originalMessageId: given })
@@ -135,7 +144,9 @@ describe('an action asked by the sender (FOR_ACTION)', () => {
 
 describe('structuredData', () => {
   it('is accepted and not kept: the message carries none', async () => {
-    const status = await published({ structuredData: { invoice: { number: 'F-1', lines: [{ amount: 10 }] } } })
+    const status = await published({
+      structuredData: { invoice: { number: 'F-1', lines: [{ amount: 10 }] } },
+    })
     const message = await detail(status.messageId)
     expect(message).not.toHaveProperty('structuredData')
     expect(JSON.stringify(message)).not.toContain('F-1')

@@ -25,8 +25,14 @@ describe('requestedActionOf', () => {
     ['two values', [data('FOR_ACTION', { fr: 'true' }, { fr: 'true' })]],
     ['languages that disagree', [data('FOR_ACTION', { fr: 'true', nl: 'false' })]],
     ['the key twice', [data('FOR_ACTION', { fr: 'true' }), data('FOR_ACTION', { fr: 'true' })]],
-    ['an impossible date', [data('FOR_ACTION', { fr: 'true' }), data('FOR_ACTION_DUE_DATE', { fr: '2027-02-30' })]],
-    ['a date in another format', [data('FOR_ACTION', { fr: 'true' }), data('FOR_ACTION_DUE_DATE', { fr: '28/02/2027' })]],
+    [
+      'an impossible date',
+      [data('FOR_ACTION', { fr: 'true' }), data('FOR_ACTION_DUE_DATE', { fr: '2027-02-30' })],
+    ],
+    [
+      'a date in another format',
+      [data('FOR_ACTION', { fr: 'true' }), data('FOR_ACTION_DUE_DATE', { fr: '28/02/2027' })],
+    ],
     ['a due date without FOR_ACTION', [data('FOR_ACTION_DUE_DATE', { fr: '2027-02-28' })]],
   ])('refuses %s with INVALID_INPUT', (_case, businessData) => {
     expect(() => requestedActionOf(businessData)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }))

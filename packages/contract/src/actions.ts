@@ -40,13 +40,13 @@ function isCalendarDate(text: string): boolean {
 export function requestedActionOf(
   businessData: readonly { key: string; values: readonly GivenValue[] }[],
 ): RequestedAction | undefined {
-  const valueOf = (key: string): string | undefined => {
+  const textOf = (key: string): string | undefined => {
     const items = businessData.filter((item) => item.key === key)
     if (items.length > 1) throw invalid(`Business data ${key} is given twice.`)
     return items[0] ? singleValue(key, items[0].values) : undefined
   }
-  const forAction = valueOf(FOR_ACTION_KEY)
-  const dueDate = valueOf(FOR_ACTION_DUE_DATE_KEY)
+  const forAction = textOf(FOR_ACTION_KEY)
+  const dueDate = textOf(FOR_ACTION_DUE_DATE_KEY)
   if (forAction !== undefined && forAction !== 'true' && forAction !== 'false') {
     throw invalid(`Business data ${FOR_ACTION_KEY} is true or false.`)
   }

@@ -21,7 +21,10 @@ const ACTION_MEDIA_TYPE = 'application/merge-patch+json'
 const actionPath = (messageId: string) => `${messagePath(messageId)}/messageAction`
 const pending = (message: Message) => message.messageAction !== undefined && !message.messageAction.isExecuted
 
-async function statisticsOf(ctx: CheckContext, what: string): Promise<{ body: Statistics; exchange: Exchange }> {
+async function statisticsOf(
+  ctx: CheckContext,
+  what: string,
+): Promise<{ body: Statistics; exchange: Exchange }> {
   const exchange = await ctx.get('consultation', STATISTICS_PATH)
   ctx.expectStatus(exchange, 200, what)
   return { body: ctx.expectJson(exchange, Statistics, what), exchange }
@@ -117,7 +120,8 @@ export const optionalChecks = [
   }),
   defineCheck({
     id: 'optional.not-implemented',
-    title: 'Each optional operation the registry does not serve answers 501 NOT_IMPLEMENTED (StatusMessage), not 404',
+    title:
+      'Each optional operation the registry does not serve answers 501 NOT_IMPLEMENTED (StatusMessage), not 404',
     rule: '§5.6 (501 rather than 404); contract decision "Unimplemented optional operations" (UNIMPLEMENTED_OPERATIONS)',
     async run(ctx: CheckContext) {
       let tried = 0
