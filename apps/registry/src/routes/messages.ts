@@ -39,13 +39,14 @@ async function patchMediaTypes(request: FastifyRequest): Promise<void> {
   }
 }
 
-/** PATCH bodies are validated without type coercion: `"visible": null` must not turn into false. */
-function strictBody({ schema }: { schema: unknown }) {
+/** PATCH requests are validated without type coercion: `"visible": null` must not turn into false. */
+function strictBody({ schema, httpPart }: { schema: unknown; httpPart?: string }) {
   const compiled = TypeCompiler.Compile(schema as TSchema)
+  const part = httpPart === 'params' ? 'path parameter' : (httpPart ?? 'body')
   return (data: unknown) => {
     const error = compiled.Errors(data).First()
     return error
-      ? { error: new RegistryError('INVALID_INPUT', `Invalid body ${error.path}: ${error.message}`) }
+      ? { error: new RegistryError('INVALID_INPUT', `Invalid ${part} ${error.path}: ${error.message}`) }
       : { value: data }
   }
 }
