@@ -343,7 +343,11 @@ export function bodyFor(operation: Operation, clean: boolean): fc.Arbitrary<Body
     return jsonBody(
       clean
         ? fc.constant({ isExecuted: true })
-        : fc.oneof(fc.constant({ isExecuted: true }), fc.record({ isExecuted: fc.jsonValue() }), fc.jsonValue()),
+        : fc.oneof(
+            fc.constant({ isExecuted: true }),
+            fc.record({ isExecuted: fc.jsonValue() }),
+            fc.jsonValue(),
+          ),
       ['application/merge-patch+json', 'application/json'],
       clean,
     )
