@@ -152,6 +152,7 @@ describe('every answer of the demo data set', () => {
       'expirationDate',
       'readDate',
       'dueDate',
+      'executionDate',
       'lastReceiptDate',
       'lastConsultationDate',
     ])
@@ -160,6 +161,8 @@ describe('every answer of the demo data set', () => {
       walk(body, (node, pointer, key) => {
         if (!keys.has(key) || typeof node !== 'string') return
         seen++
+        // An action's due date is a date (standardized business data FOR_ACTION_DUE_DATE: DATE, YYYY-MM-DD).
+        if (pointer.endsWith('/messageAction/dueDate')) return expect(node).toMatch(/^\d{4}-\d{2}-\d{2}$/)
         expect(node, `${url} ${pointer}`).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00$/)
       })
     }

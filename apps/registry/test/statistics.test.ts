@@ -1,4 +1,4 @@
-import { SCOPES } from '@ebox/contract'
+import { requestedActionOf, SCOPES } from '@ebox/contract'
 import { DEMO } from '@ebox/demo-data'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { statistics } from '../src/repositories/statistics.ts'
@@ -25,6 +25,7 @@ describe('GET /ebox/statistics', () => {
       unreadMessages: DEMO.counts.unreadListed,
       expiringSoonMessages: DEMO.counts.unreadExpiringSoon,
       registeredMessages: DEMO.counts.registered,
+      actionRequiredMessages: 1,
     })
     const messages = listed(registry.set)
     const soon = (m: (typeof messages)[number]) => !m.readAt && m.expiresAt.getTime() <= Date.now() + 15 * DAY
@@ -43,6 +44,7 @@ describe('GET /ebox/statistics', () => {
         expiringSoonMessages: inPartition.filter(soon).length,
         registeredMessages: inPartition.filter((m) => m.isRegisteredMail).length,
         unreadRegisteredMessages: inPartition.filter((m) => m.isRegisteredMail && !m.readAt).length,
+        actionRequiredMessages: inPartition.filter((m) => requestedActionOf(m.businessDataList)).length,
       })
     }
   })
@@ -86,6 +88,7 @@ describe('GET /ebox/statistics', () => {
       expiringSoonMessages: 0,
       registeredMessages: 0,
       unreadRegisteredMessages: 0,
+      actionRequiredMessages: 0,
       partitions: [
         {
           partitionId: 'GENERAL',
@@ -94,6 +97,7 @@ describe('GET /ebox/statistics', () => {
           expiringSoonMessages: 0,
           registeredMessages: 0,
           unreadRegisteredMessages: 0,
+          actionRequiredMessages: 0,
         },
       ],
     })

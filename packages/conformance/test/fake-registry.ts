@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { SCOPES } from '@ebox/contract'
+import { SCOPES, UNIMPLEMENTED_OPERATIONS } from '@ebox/contract'
 
 export const FAULTS = [
   'auth-optional',
@@ -69,6 +69,11 @@ export const FAULTS = [
   'body-missing',
   'relative-content-href',
   'http-content-href',
+  'action-count-includes-executed',
+  'action-patch-missing',
+  'action-not-kept',
+  'action-not-idempotent',
+  'unimplemented-404',
 ] as const
 export type Fault = (typeof FAULTS)[number]
 
@@ -124,6 +129,8 @@ interface FakeMessage {
   attachments: FakeAttachment[]
   businessData: Array<{ key: string; values: TS[] }>
   forTheAttentionOf?: { label: string }
+  /** The action the message asks for; `executionDate` once executed. */
+  action?: { dueDate?: string; executionDate?: string }
 }
 
 const ORGANIZATIONS = [
@@ -231,6 +238,9 @@ export function initialMessages(now = Math.floor(Date.now() / 3_600_000) * 3_600
       attachments,
       businessData: index % 2 === 0 ? [{ key: 'reference', values: [ts(`Dossier ZX-${1000 + index}`)] }] : [],
       ...(index % 8 === 0 ? { forTheAttentionOf: { label: 'Service du personnel' } } : {}),
+      // Two messages ask for an action: one pending (with a due date), one already executed.
+      ...(index === 4 ? { action: { dueDate: brusselsDay(iso(now + 20 * DAY)) } } : {}),
+      ...(index === 10 ? { action: { executionDate: iso(receipt + DAY) } } : {}),
     })
   }
   return messages
@@ -329,7 +339,31 @@ export async function startFakeRegistry(faults: readonly Fault[] = []): Promise<
         items: message.businessData.map((data) => ({ key: data.key, values: data.values })),
         totalItems: message.businessData.length,
       },
+      ...(message.action ? { messageAction: actionJson(message) } : {}),
     }
+  }
+
+  function actionJson(message: FakeMessage) {
+    const action = message.action!
+    return {
+      ...(action.dueDate ? { dueDate: action.dueDate } : {}),
+      isExecuted: action.executionDate !== undefined,
+      ...(action.executionDate ? { executionDate: action.executionDate } : {}),
+    }
+  }
+
+  /** PATCH /ebox/messages/{id}/messageAction with `{ "isExecuted": true }`. */
+  async function executeAction(message: FakeMessage, request: IncomingMessage) {
+    const chunks: Buffer[] = []
+    for await (const chunk of request) chunks.push(chunk as Buffer)
+    const body = JSON.parse(Buffer.concat(chunks).toString() || 'null') as { isExecuted?: unknown } | null
+    if (body?.isExecuted !== true) throw new HttpError(400, 'INVALID_INPUT', 'isExecuted: true expected')
+    if (!message.action) throw new HttpError(404, 'NOT_FOUND', 'the message asks for no action')
+    const now = iso(Date.now() + (has('action-not-idempotent') ? Math.random() * 1e9 : 0))
+    const executionDate = has('action-not-idempotent') ? now : (message.action.executionDate ?? now)
+    if (has('action-not-kept')) return { ...actionJson(message), isExecuted: true, executionDate }
+    message.action.executionDate = executionDate
+    return actionJson(message)
   }
 
   function searchTexts(message: FakeMessage, qlang: Lang): string[] {
@@ -524,7 +558,11 @@ export async function startFakeRegistry(faults: readonly Fault[] = []): Promise<
   function statistics(ebox: string) {
     const mine = data.filter((m) => m.ebox === ebox)
     const unread = mine.filter((m) => m.readDate === undefined)
+    const listed = mine.filter((m) => Date.parse(m.expirationDate) > Date.now())
     return {
+      actionRequiredMessages: listed.filter(
+        (m) => m.action && (has('action-count-includes-executed') || m.action.executionDate === undefined),
+      ).length,
       totalMessages: mine.length,
       unreadMessages: unread.length,
       expiringSoonMessages: 0,
@@ -554,6 +592,8 @@ export async function startFakeRegistry(faults: readonly Fault[] = []): Promise<
   }
 
   const CONSULT = [SCOPES.documentConsumer, SCOPES.messagesFull]
+  const PUBLISH = [SCOPES.publicationSender]
+  const scopesOf = (operation: string) => (operation === 'optionalPublication' ? PUBLISH : CONSULT)
   const REFERENCE = [
     SCOPES.referenceData,
     SCOPES.documentConsumer,
@@ -600,6 +640,21 @@ export async function startFakeRegistry(faults: readonly Fault[] = []): Promise<
       data = has('data-set-drift') ? fresh.slice(1) : fresh
       response.writeHead(204).end()
       return
+    }
+    const unserved = UNIMPLEMENTED_OPERATIONS.find(
+      (entry) =>
+        entry.method === method && new RegExp(`^${entry.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path),
+    )
+    if (unserved) {
+      authenticate(request, scopesOf(unserved.operation))
+      if (has('unimplemented-404')) throw new HttpError(404, 'NOT_FOUND', `no route for ${path}`)
+      throw new HttpError(501, 'NOT_IMPLEMENTED', `${unserved.operationId} is not provided`)
+    }
+    const action = /^\/ebox\/messages\/([^/]+)\/messageAction$/.exec(path)
+    if (action && method === 'PATCH' && !has('action-patch-missing')) {
+      const { cbe } = authenticate(request, CONSULT)
+      const message = findMessage(cbe!, decodeURIComponent(action[1]!))
+      return sendJson(response, 200, await executeAction(message, request))
     }
     if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'method not allowed')
     const reference =

@@ -189,6 +189,9 @@ const CASES: Array<{ check: string; fault: Fault; profile?: Profile; only?: stri
   { check: 'content.headers', fault: 'content-octet-stream' },
   { check: 'content.body', fault: 'body-missing' },
   { check: 'message.content-href', fault: 'relative-content-href' },
+  { check: 'statistics.action-required', fault: 'action-count-includes-executed' },
+  { check: 'actions.execute', fault: 'action-patch-missing', profile: 'certification' },
+  { check: 'optional.not-implemented', fault: 'unimplemented-404' },
 ]
 
 /** More faults each caught by a check (and the check they must fail). */
@@ -207,6 +210,11 @@ const MORE_CASES: Array<{ check: string; fault: Fault; profile?: Profile }> = [
   { check: 'content.digest-size', fault: 'content-size-wrong' },
   { check: 'content.digest-size', fault: 'content-corrupt', profile: 'certification' },
   { check: 'auth.missing-token', fault: 'error-body-plain' },
+  { check: 'actions.execute', fault: 'action-not-kept', profile: 'certification' },
+  { check: 'actions.execute', fault: 'action-not-idempotent', profile: 'certification' },
+  { check: 'actions.execute', fault: 'action-count-includes-executed', profile: 'certification' },
+  // The certification profile also calls the unserved POST and PATCH operations.
+  { check: 'optional.not-implemented', fault: 'unimplemented-404', profile: 'certification' },
 ]
 
 describe('each check fails against the fault it is meant to catch', () => {

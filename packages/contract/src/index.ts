@@ -1,3 +1,4 @@
+export * from './actions.ts'
 export * from './dates.ts'
 export * from './decisions.ts'
 export * from './errors.ts'

@@ -26,6 +26,8 @@ export type Operation =
   | 'listMessages'
   | 'readMessage'
   | 'updateMessages'
+  /** PATCH /ebox/messages/{messageId}/messageAction: a consumer marks the action a message asks for done. */
+  | 'updateMessageAction'
   | 'publishMessage'
   | 'statistics'
   | 'summary'
@@ -47,6 +49,7 @@ export const OPERATION_SCOPES: Record<Operation, readonly string[]> = {
   listMessages: CONSULT,
   readMessage: CONSULT,
   updateMessages: CONSULT,
+  updateMessageAction: CONSULT,
   publishMessage: PUBLISH,
   statistics: [SCOPES.documentConsumer, SCOPES.summaryOwnEbox, SCOPES.messagesFull],
   summary: [SCOPES.documentConsumer, SCOPES.summaryOwnEbox, SCOPES.messagesFull],

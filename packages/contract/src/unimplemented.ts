@@ -26,13 +26,6 @@ export const UNIMPLEMENTED_OPERATIONS: readonly UnimplementedOperation[] = [
     source: 'unconfirmed (reply is optional, E3 S1; v2.1 replied by publishing with originalMessageId)',
   },
   {
-    operationId: 'updateMessageAction',
-    method: 'PATCH',
-    path: '/ebox/messages/{messageId}/actions/{actionId}',
-    operation: 'optionalConsultation',
-    source: 'unconfirmed (message actions are optional, E3 S1; "marked as executed via a PATCH", S29)',
-  },
-  {
     operationId: 'listMessageTemplates',
     method: 'GET',
     path: '/ebox/messageTemplates',

@@ -335,6 +335,13 @@ const MAIN: Spec[] = [
       de: 'Berichtigung Ihres Steuerbescheids',
     },
     age: 5,
+    // A message asking for an action (standardized business data, dev.eboxenterprise.be/docs/ds/business_data).
+    extra: {
+      businessDataList: [
+        { key: 'FOR_ACTION', values: [{ fr: 'true', nl: 'true', de: 'true' }] },
+        { key: 'FOR_ACTION_DUE_DATE', values: [{ fr: '2030-06-30', nl: '2030-06-30', de: '2030-06-30' }] },
+      ],
+    },
   },
   {
     n: 7,

@@ -36,6 +36,8 @@ export const DEMO = {
     bodyMainContent: id(4),
     /** Published at the very same second (ordering tie-break). */
     sameDate: [id(5), id(6)],
+    /** Asks for an action (business data FOR_ACTION, due 2030-06-30), not executed after a reset. */
+    forAction: id(6),
     hidden: id(7),
     registeredUnread: id(8),
     registeredRead: id(9),

@@ -83,7 +83,7 @@ function jsonBody(
 type Bend = (valid: fc.Arbitrary<string>) => fc.Arbitrary<string>
 const bendOf = (clean: boolean): Bend => (clean ? (valid) => valid : aroundValid)
 
-/** PATCH /ebox/messages: MessagesToUpdate, bent. */
+/** PATCH /ebox/messages: MessagesToUpdate, bent (PATCH …/messageAction takes `{ isExecuted: true }`). */
 const messagesToUpdate = (bend: Bend, clean: boolean) => {
   const messageId = bend(
     fc.constantFrom(...Object.values(DEMO.messages).flat(), ...Object.values(DEMO.otherMessages)),
@@ -339,6 +339,18 @@ export function bodyFor(operation: Operation, clean: boolean): fc.Arbitrary<Body
   if (operation.method === 'POST' && operation.path === '/ebox/messages') return publication(bend, clean)
   if (operation.path === '/eventNotifications')
     return jsonBody(cloudEvent(bend, clean), ['application/cloudevents+json', 'application/json'], clean)
+  if (operation.method === 'PATCH' && operation.path.endsWith('/messageAction'))
+    return jsonBody(
+      clean
+        ? fc.constant({ isExecuted: true })
+        : fc.oneof(
+            fc.constant({ isExecuted: true }),
+            fc.record({ isExecuted: fc.jsonValue() }),
+            fc.jsonValue(),
+          ),
+      ['application/merge-patch+json', 'application/json'],
+      clean,
+    )
   if (operation.method === 'PATCH')
     return jsonBody(
       messagesToUpdate(bend, clean),

@@ -33,6 +33,7 @@ export const CONSULT_OPERATIONS: ReadonlySet<Operation> = new Set<Operation>([
   'listMessages',
   'readMessage',
   'updateMessages',
+  'updateMessageAction',
   'statistics',
   'summary',
 ])

@@ -1,4 +1,4 @@
-import { messageSearchText } from '@ebox/contract'
+import { messageSearchText, requestedActionOf } from '@ebox/contract'
 import { buildDemoDataSet, DEMO, type DemoDataSet, type DemoMessage } from '@ebox/demo-data'
 import type pg from 'pg'
 import { writeBufferContent } from '../db/content-store.ts'
@@ -69,15 +69,17 @@ async function emptyEbox(client: pg.PoolClient, eboxType: string, id: string): P
 
 async function insertDemoMessage(client: pg.PoolClient, message: DemoMessage): Promise<void> {
   const search = messageSearchText(message)
+  const action = requestedActionOf(message.businessDataList)
   const recipientId =
     message.recipient.eboxType === 'enterprise' ? message.recipient.enterpriseNumber : message.recipient.ssin
   await client.query(
     `INSERT INTO messages (message_id, recipient_type, recipient_id, partition_id, sender_enterprise_number,
        sender_partition, sender_application_id, message_type_id, subject, published_at, expires_at, read_at,
        visible, registered_mail, reply_authorized, body_main_content, body, for_attention_ssin,
-       for_attention_label, business_data, payment_data, search_nl, search_fr, search_de, published_by_client)
+       for_attention_label, business_data, payment_data, search_nl, search_fr, search_de, published_by_client,
+       for_action, action_due_date)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-       $23, $24, 'demo-data')`,
+       $23, $24, 'demo-data', $25, $26)`,
     [
       message.messageId,
       message.recipient.eboxType,
@@ -105,6 +107,8 @@ async function insertDemoMessage(client: pg.PoolClient, message: DemoMessage): P
       search.nl,
       search.fr,
       search.de,
+      action !== undefined,
+      action?.dueDate ?? null,
     ],
   )
   for (const [index, attachment] of message.attachments.entries()) {

@@ -8,6 +8,7 @@ import {
   type TranslatedString,
 } from '@ebox/contract'
 import type pg from 'pg'
+import { isMessageId } from './messages/scope-condition.ts'
 
 /**
  * The SQL of publication (POST /ebox/messages). Every function runs on the request's one transaction, so that a
@@ -87,6 +88,10 @@ export interface MessageToInsert {
   forTheAttentionOf: { ssin?: string; label: string } | undefined
   businessData: { key: string; values: TranslatedString[] }[]
   paymentData: PaymentData | undefined
+  /** The action the message asks for (standardized business data FOR_ACTION), undefined when none. */
+  action: { dueDate: string | undefined } | undefined
+  /** As the sender gave it; linked (original_message_ref) when it names a message of the same recipient e-Box. */
+  originalMessageId: string | undefined
   idempotencyKey: string | undefined
   publishedByClient: string
   attachments: StoredAttachment[]
@@ -121,13 +126,16 @@ export async function insertMessage(
      INSERT INTO messages (message_id, recipient_type, recipient_id, partition_id, sender_enterprise_number,
        sender_partition, sender_application_id, message_type_id, subject, published_at, expires_at,
        registered_mail, reply_authorized, body_main_content, body, for_attention_ssin, for_attention_label,
-       business_data, payment_data, search_nl, search_fr, search_de, idempotency_key, published_by_client)
+       business_data, payment_data, search_nl, search_fr, search_de, idempotency_key, published_by_client,
+       for_action, action_due_date, original_message_id, original_message_ref)
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, clock.at,
        ((clock.at AT TIME ZONE $23) + make_interval(
           years => CASE t.validity_unit WHEN 'year' THEN t.validity_number ELSE 0 END,
           months => CASE t.validity_unit WHEN 'month' THEN t.validity_number ELSE 0 END,
           days => CASE t.validity_unit WHEN 'day' THEN t.validity_number ELSE 0 END)) AT TIME ZONE $23,
-       $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22
+       $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $24, $25, $26,
+       (SELECT o.message_id FROM messages o
+        WHERE o.message_id = $27::uuid AND o.recipient_type = $2 AND o.recipient_id = $3)
      FROM clock, message_types t
      WHERE t.message_type_id = $8
      ON CONFLICT (sender_enterprise_number, sender_application_id, idempotency_key)
@@ -157,6 +165,13 @@ export async function insertMessage(
       message.idempotencyKey ?? null,
       message.publishedByClient,
       CONTRACT.filterTimeZone,
+      message.action !== undefined,
+      message.action?.dueDate ?? null,
+      message.originalMessageId ?? null,
+      // Only a message id can name a message of this registry; anything else stays unlinked.
+      message.originalMessageId !== undefined && isMessageId(message.originalMessageId)
+        ? message.originalMessageId
+        : null,
     ],
   )
   const inserted = rows[0]

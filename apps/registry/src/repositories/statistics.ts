@@ -16,9 +16,13 @@ interface CountRow {
   registered: string
   unread_registered: string
   expiring_soon: string
+  action_required: string
 }
 
-/** Per partition of the scope: listed messages, unread, expiring soon, registered, unread registered. */
+/**
+ * Per partition of the scope: listed messages, unread, expiring soon, registered, unread registered, and those
+ * asking for an action not yet executed (read from the partial index messages_action_pending).
+ */
 async function countsPerPartition(db: Queryable, scope: MessageScope): Promise<CountRow[]> {
   const params = new Params()
   const counts = scopeCondition(params, scope, 'c')
@@ -43,6 +47,10 @@ async function countsPerPartition(db: Queryable, scope: MessageScope): Promise<C
        WHERE ${messages} AND m.read_at IS NULL
          AND m.expires_at > now() AND m.expires_at <= now() + make_interval(days => ${soonDays})
        GROUP BY m.partition_id
+     ), action AS (
+       SELECT m.partition_id, count(*) AS n FROM messages m
+       WHERE ${messages} AND m.for_action AND m.action_executed_at IS NULL AND m.expires_at > now()
+       GROUP BY m.partition_id
      ), known AS (
        SELECT partition_id FROM counted
        UNION SELECT partition_id FROM partitions WHERE enterprise_number = ${enterpriseNumber} AND ${enterprise}
@@ -53,9 +61,10 @@ async function countsPerPartition(db: Queryable, scope: MessageScope): Promise<C
        coalesce(c.unread, 0) - coalesce(e.unread, 0) AS unread,
        coalesce(c.registered, 0) - coalesce(e.registered, 0) AS registered,
        coalesce(c.unread_registered, 0) - coalesce(e.unread_registered, 0) AS unread_registered,
-       coalesce(s.n, 0) AS expiring_soon
+       coalesce(s.n, 0) AS expiring_soon,
+       coalesce(a.n, 0) AS action_required
      FROM known k LEFT JOIN counted c USING (partition_id) LEFT JOIN expired e USING (partition_id)
-       LEFT JOIN soon s USING (partition_id)
+       LEFT JOIN soon s USING (partition_id) LEFT JOIN action a USING (partition_id)
      WHERE ${visible}
      ORDER BY k.partition_id = ${general} DESC, k.partition_id`,
     params.values,
@@ -71,6 +80,7 @@ export async function statistics(db: Queryable, scope: MessageScope): Promise<St
     expiringSoonMessages: Number(row.expiring_soon),
     registeredMessages: Number(row.registered),
     unreadRegisteredMessages: Number(row.unread_registered),
+    actionRequiredMessages: Number(row.action_required),
   })
   const partitions = rows.map((row) => ({ partitionId: row.partition_id, ...counts(row) }))
   const sum = (key: keyof ReturnType<typeof counts>) => partitions.reduce((total, p) => total + p[key], 0)
@@ -80,6 +90,7 @@ export async function statistics(db: Queryable, scope: MessageScope): Promise<St
     expiringSoonMessages: sum('expiringSoonMessages'),
     registeredMessages: sum('registeredMessages'),
     unreadRegisteredMessages: sum('unreadRegisteredMessages'),
+    actionRequiredMessages: sum('actionRequiredMessages'),
     // Citizen e-Boxes have no partitions (§1).
     partitions: scope.ebox.eboxType === 'enterprise' ? partitions : [],
   }

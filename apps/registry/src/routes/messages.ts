@@ -3,6 +3,8 @@ import {
   CONTRACT,
   ListMessagesQuery,
   Message,
+  MessageAction,
+  MessageActionUpdate,
   Messages,
   MessagesToUpdate,
   PaymentData,
@@ -11,15 +13,43 @@ import {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
 import { errorResponses } from '../plugins/errors.ts'
 import { absoluteMessageHrefs } from '../plugins/public-url.ts'
 import { listMessages } from '../repositories/messages/list.ts'
 import { getBody, getMessage, getPaymentData } from '../repositories/messages/read.ts'
-import { markRead, recordConsultation, updateMessages } from '../repositories/messages/write.ts'
+import {
+  executeMessageAction,
+  markRead,
+  recordConsultation,
+  updateMessages,
+} from '../repositories/messages/write.ts'
 
 export const MessageParams = Type.Object({ messageId: Type.String({ maxLength: 200 }) })
+
+/** PATCH bodies: only the declared media types (Fastify would also parse text/plain), checked before reading. */
+async function patchMediaTypes(request: FastifyRequest): Promise<void> {
+  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+  if (!(CONTRACT.updateMediaTypes as readonly string[]).includes(mediaType)) {
+    throw new RegistryError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `${request.method} ${request.routeOptions.url} takes ${CONTRACT.updateMediaTypes.join(' or ')}.`,
+    )
+  }
+}
+
+/** PATCH requests are validated without type coercion: `"visible": null` must not turn into false. */
+function strictBody({ schema, httpPart }: { schema: unknown; httpPart?: string }) {
+  const compiled = TypeCompiler.Compile(schema as TSchema)
+  const part = httpPart === 'params' ? 'path parameter' : (httpPart ?? 'body')
+  return (data: unknown) => {
+    const error = compiled.Errors(data).First()
+    return error
+      ? { error: new RegistryError('INVALID_INPUT', `Invalid ${part} ${error.path}: ${error.message}`) }
+      : { value: data }
+  }
+}
 const OPTIONAL = 'The implementation of this operation is optional.'
 
 /**
@@ -76,26 +106,8 @@ export default async function messageRoutes(instance: FastifyInstance) {
     '/ebox/messages',
     {
       config: { operation: 'updateMessages' },
-      // Only the declared media types (Fastify would also parse text/plain), checked before the body is read.
-      preParsing: async (request) => {
-        const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-        if (!(CONTRACT.updateMediaTypes as readonly string[]).includes(mediaType)) {
-          throw new RegistryError(
-            'UNSUPPORTED_MEDIA_TYPE',
-            `PATCH /ebox/messages takes ${CONTRACT.updateMediaTypes.join(' or ')}.`,
-          )
-        }
-      },
-      // Validated without type coercion: `"visible": null` must not turn into false.
-      validatorCompiler: ({ schema }) => {
-        const compiled = TypeCompiler.Compile(schema as unknown as TSchema)
-        return (data: unknown) => {
-          const error = compiled.Errors(data).First()
-          return error
-            ? { error: new RegistryError('INVALID_INPUT', `Invalid body ${error.path}: ${error.message}`) }
-            : { value: data }
-        }
-      },
+      preParsing: patchMediaTypes,
+      validatorCompiler: strictBody,
       schema: {
         tags: ['Messages'],
         operationId: 'updateMessages',
@@ -121,6 +133,35 @@ export default async function messageRoutes(instance: FastifyInstance) {
       await updateMessages(pool, scope, items)
       // 200 without a body (v2.1); `undefined` is sent as no body at all, not as JSON null.
       return reply.code(200).send(undefined as unknown as null)
+    },
+  )
+
+  app.patch(
+    '/ebox/messages/:messageId/messageAction',
+    {
+      config: { operation: 'updateMessageAction' },
+      preParsing: patchMediaTypes,
+      validatorCompiler: strictBody,
+      schema: {
+        tags: ['Messages'],
+        operationId: 'updateMessageAction',
+        summary: 'Mark the action a message asks for as executed',
+        description:
+          'application/merge-patch+json `{ "isExecuted": true }`. Idempotent: the first call sets executionDate, ' +
+          `later calls answer the same action. 404 when the message is not in the e-Box or asks for no action. ${OPTIONAL}`,
+        security: [{ bearer: [] }],
+        params: MessageParams,
+        body: MessageActionUpdate,
+        response: { 200: MessageAction, ...errorResponses(400, 401, 403, 404, 415, 500) },
+      },
+    },
+    async (request) => {
+      const { messageId } = request.params
+      const result = await executeMessageAction(pool, scopeOf(request), messageId)
+      if (!result) throw new RegistryError('NOT_FOUND', 'No such message.')
+      // A repeated call is recorded too (a write is audited unless it certainly failed), saying it changed nothing.
+      request.auditDetails = { messageId, changes: request.body, changed: result.changed }
+      return result.action
     },
   )
 

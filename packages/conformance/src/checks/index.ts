@@ -5,6 +5,7 @@ import { corsChecks, dataChecks, isolationChecks } from './cross-cutting.ts'
 import { filterChecks } from './filters.ts'
 import { listChecks } from './list.ts'
 import { messageChecks } from './messages.ts'
+import { optionalChecks } from './optional.ts'
 import { referenceDataChecks } from './reference-data.ts'
 import { searchChecks } from './search.ts'
 
@@ -26,6 +27,7 @@ export const ALL_CHECKS: readonly CheckDefinition[] = [
   ...dataChecks,
   ...isolationChecks,
   ...corsChecks,
+  ...optionalChecks,
   ...byPrefix(messageChecks, 'read.'),
   ...byPrefix(messageChecks, 'content.'),
 ]

@@ -7,6 +7,8 @@ const Counts = {
   expiringSoonMessages: Type.Integer({ minimum: 0 }),
   registeredMessages: Type.Integer({ minimum: 0 }),
   unreadRegisteredMessages: Type.Integer({ minimum: 0 }),
+  /** Messages asking for an action not yet marked executed (DC v3 draft: "messages requiring action"). */
+  actionRequiredMessages: Type.Integer({ minimum: 0 }),
 }
 
 /** Statistics (v3, mandatory; shape is our choice, §5.5). */

@@ -92,10 +92,35 @@ export const ForTheAttentionOf = Type.Object(
   { title: 'ForTheAttentionOf', additionalProperties: false },
 )
 
+/**
+ * The action a message asks of its recipient ("Message forAction", DC v3 draft, S29), present only on such
+ * messages. Property names unconfirmed: docs/contract-decisions.md "Message actions".
+ */
+export const MessageAction = Type.Object(
+  {
+    /** The sender's due date (standardized business data FOR_ACTION_DUE_DATE), when it gave one. */
+    dueDate: Type.Optional(DateOnly),
+    isExecuted: Type.Boolean(),
+    /** When a consumer first marked the action executed. */
+    executionDate: Type.Optional(DateTime),
+  },
+  { title: 'MessageAction', additionalProperties: false },
+)
+export type MessageAction = Static<typeof MessageAction>
+
+/** PATCH /ebox/messages/{messageId}/messageAction (merge-patch): the action is done; it cannot be undone. */
+export const MessageActionUpdate = Type.Object(
+  { isExecuted: Type.Literal(true) },
+  { title: 'MessageActionUpdate', additionalProperties: false },
+)
+export type MessageActionUpdate = Static<typeof MessageActionUpdate>
+
 /** A message as consulted (§6.3; names chosen in docs/contract-decisions.md). */
 export const Message = Type.Object(
   {
     messageId: Type.String(),
+    /** The message this one answers or follows (2.1 `originalMessageId`), as the sender gave it. */
+    originalMessageId: Type.Optional(Type.String()),
     subject: TranslatedString,
     receiptDate: DateTime,
     expirationDate: DateTime,
@@ -114,6 +139,7 @@ export const Message = Type.Object(
     attachments: Attachments,
     businessDataList: BusinessDataList,
     paymentData: Type.Optional(PaymentData),
+    messageAction: Type.Optional(MessageAction),
   },
   { title: 'Message', additionalProperties: false },
 )

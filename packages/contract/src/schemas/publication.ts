@@ -59,6 +59,12 @@ export const MessageToPublish = Type.Object(
     /** Ignored: the expiration date follows from the message type's validity period (NSSO behaviour). */
     expirationDate: Type.Optional(DateTime),
     paymentData: Type.Optional(PaymentData),
+    /** 2.1 `originalMessageId` ("bidirectional use case"): stored and returned as given, linked when known. */
+    originalMessageId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*$' }),
+    ),
+    /** Accepted and ignored: its shape is not published (contract decision "structuredData"). */
+    structuredData: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { title: 'MessageToPublish', additionalProperties: false },
 )

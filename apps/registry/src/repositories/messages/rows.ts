@@ -4,6 +4,7 @@ import {
   fillTranslations,
   formatDateTime,
   type Message,
+  type MessageAction,
   type PartialTranslatedString,
   type PaymentData,
   REPLIES_SERVED,
@@ -18,7 +19,9 @@ export const MESSAGE_COLUMNS = `m.message_id, m.recipient_type, m.partition_id, 
   m.sender_partition, m.sender_application_id, m.message_type_id, m.subject,
   date_part('epoch', m.published_at) * 1000 AS published_ms, date_part('epoch', m.expires_at) * 1000 AS expires_ms,
   date_part('epoch', m.read_at) * 1000 AS read_ms, m.visible, m.registered_mail, m.reply_authorized, m.body_main_content, m.for_attention_ssin,
-  m.for_attention_label, m.business_data, m.payment_data`
+  m.for_attention_label, m.business_data, m.payment_data, m.original_message_id, m.for_action,
+  to_char(m.action_due_date, 'YYYY-MM-DD') AS action_due_date,
+  date_part('epoch', m.action_executed_at) * 1000 AS action_executed_ms`
 
 export interface MessageRow {
   message_id: string
@@ -41,6 +44,10 @@ export interface MessageRow {
   for_attention_label: string | null
   business_data: StoredBusinessData[]
   payment_data: StoredPaymentData | null
+  original_message_id: string | null
+  for_action: boolean
+  action_due_date: string | null
+  action_executed_ms: number | null
 }
 
 interface StoredBusinessData {
@@ -96,6 +103,20 @@ export function paymentDataOf(stored: StoredPaymentData): PaymentData {
   }
 }
 
+/** The action a message asks for, with its state; undefined when it asks for none. */
+export function messageActionOf(
+  row: Pick<MessageRow, 'for_action' | 'action_due_date' | 'action_executed_ms'>,
+): MessageAction | undefined {
+  if (!row.for_action) return undefined
+  return {
+    ...(row.action_due_date !== null ? { dueDate: row.action_due_date } : {}),
+    isExecuted: row.action_executed_ms !== null,
+    ...(row.action_executed_ms !== null
+      ? { executionDate: formatDateTime(new Date(row.action_executed_ms)) }
+      : {}),
+  }
+}
+
 const optionalTexts = (value: PartialTranslatedString | undefined | null): TranslatedString | undefined =>
   value ? fillTranslations(value) : undefined
 
@@ -106,8 +127,10 @@ export function messageOf(row: MessageRow, attachments: AttachmentRow[]): Messag
     ...(item.description ? { description: optionalTexts(item.description) } : {}),
     values: item.values.map((value) => fillTranslations(value)),
   }))
+  const action = messageActionOf(row)
   return {
     messageId: row.message_id,
+    ...(row.original_message_id !== null ? { originalMessageId: row.original_message_id } : {}),
     subject: fillTranslations(row.subject),
     receiptDate: formatDateTime(new Date(row.published_ms)),
     expirationDate: formatDateTime(new Date(row.expires_ms)),
@@ -139,6 +162,7 @@ export function messageOf(row: MessageRow, attachments: AttachmentRow[]): Messag
     attachments: { items: attachments.map(attachmentOf), totalItems: attachments.length },
     businessDataList: { items: businessData, totalItems: businessData.length },
     ...(row.payment_data ? { paymentData: paymentDataOf(row.payment_data) } : {}),
+    ...(action ? { messageAction: action } : {}),
   }
 }
 

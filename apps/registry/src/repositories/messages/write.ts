@@ -1,8 +1,9 @@
-import { CONTRACT, formatDateTime, RegistryError } from '@ebox/contract'
+import { CONTRACT, formatDateTime, type MessageAction, RegistryError } from '@ebox/contract'
 import type pg from 'pg'
 import type { MessageScope } from '../../auth/message-scope.ts'
 import { inTransaction, type Queryable } from '../../db/pool.ts'
 import { enqueueEvent } from '../outbox.ts'
+import { type MessageRow, messageActionOf } from './rows.ts'
 import { isMessageId, Params, scopeCondition } from './scope-condition.ts'
 
 /** Changes to the caller's messages (§5.2–5.3) and the record of its consultations. */
@@ -110,6 +111,46 @@ export async function updateMessages(
       update.values,
     )
   })
+}
+
+/**
+ * PATCH /ebox/messages/{messageId}/messageAction: marks the action the message asks for executed. Idempotent: the
+ * first call sets the execution time, later ones change nothing and answer the same. Undefined when the message is
+ * not in the scope; 404 when it asks for no action. No EES event: EES names none for actions (federation-duties §2).
+ */
+export async function executeMessageAction(
+  db: Queryable,
+  scope: MessageScope,
+  messageId: string,
+): Promise<{ action: MessageAction; changed: boolean } | undefined> {
+  if (!isMessageId(messageId)) return undefined
+  const params = new Params()
+  const id = params.add(messageId)
+  // The row is locked first: of two concurrent calls, the second sees the first's execution time.
+  const { rows } = await db.query<
+    Pick<MessageRow, 'for_action' | 'action_due_date' | 'action_executed_ms'> & { changed: boolean }
+  >(
+    `WITH target AS (
+       SELECT m.message_id, m.for_action, m.action_due_date, m.action_executed_at FROM messages m
+       WHERE ${scopeCondition(params, scope)} AND m.message_id = ${id} FOR UPDATE
+     ), done AS (
+       UPDATE messages m SET action_executed_at = date_trunc('second', now()) FROM target t
+       WHERE ${scopeCondition(params, scope)} AND m.message_id = t.message_id
+         AND t.for_action AND t.action_executed_at IS NULL
+       RETURNING m.action_executed_at
+     )
+     SELECT t.for_action, to_char(t.action_due_date, 'YYYY-MM-DD') AS action_due_date,
+       date_part('epoch', coalesce((SELECT action_executed_at FROM done), t.action_executed_at)) * 1000
+         AS action_executed_ms,
+       EXISTS (SELECT 1 FROM done) AS changed
+     FROM target t`,
+    params.values,
+  )
+  const row = rows[0]
+  if (!row) return undefined
+  const action = messageActionOf(row)
+  if (!action) throw new RegistryError('NOT_FOUND', 'The message asks for no action.')
+  return { action, changed: row.changed }
 }
 
 /**

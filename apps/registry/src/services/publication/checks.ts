@@ -5,6 +5,8 @@ import {
   isValidSsin,
   type MessageToPublish,
   RegistryError,
+  type RequestedAction,
+  requestedActionOf,
 } from '@ebox/contract'
 import type { PublicationConfig } from '../../config.ts'
 import type { Queryable } from '../../db/pool.ts'
@@ -22,6 +24,8 @@ export interface CheckedMessage {
   message: MessageToPublish
   recipient: EboxIdentity
   attachments: NonNullable<MessageToPublish['attachments']>
+  /** What the standardized business data FOR_ACTION / FOR_ACTION_DUE_DATE ask for. */
+  action: RequestedAction | undefined
 }
 
 /** A file part stored in the open transaction, waiting to be matched with its attachment. */
@@ -45,9 +49,10 @@ export async function checkMessage(
   limits: Pick<PublicationConfig, 'maxAttachments'>,
 ): Promise<CheckedMessage> {
   const attachments = checkContent(message, limits)
+  const action = requestedActionOf(message.businessDataList ?? [])
   const recipient = recipientOf(message)
   await checkSender(client, message, recipient, publisher)
-  return { message, recipient, attachments }
+  return { message, recipient, attachments, action }
 }
 
 /** Attachments (count, part names) and the one main content: the body or exactly one attachment. */

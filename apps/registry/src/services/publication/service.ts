@@ -262,6 +262,9 @@ async function store(
     forTheAttentionOf: message.forTheAttentionOf,
     businessData: businessDataOf(message),
     paymentData: message.paymentData,
+    action: checked.action,
+    originalMessageId: message.originalMessageId,
+    // structuredData is accepted and not kept (contract decision "structuredData").
     idempotencyKey: context.publisher.idempotencyKey,
     publishedByClient: context.clientId,
     attachments,
@@ -287,6 +290,7 @@ async function store(
   // The audit record (federation-duties §4) is the transaction's last statement: it exists exactly when the
   // publication does.
   await context.audit(client, {
+    ...(message.originalMessageId !== undefined && { originalMessageId: message.originalMessageId }),
     messageId,
     attachments: attachments.map((attachment, index) => ({
       attachmentId: inserted.attachmentIds[index],
