@@ -57,7 +57,7 @@ describe('OAuth configuration', () => {
     })
     expect(problemsOf({ ...BASE, OAUTH_MODE: 'introspection' })).toEqual([
       'OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required with OAUTH_MODE=introspection',
-      'OAUTH_TOKEN_URL is required with OAUTH_MODE=introspection or a Partition service',
+      'OAUTH_TOKEN_URL is required with OAUTH_MODE=introspection, a Partition service or e-Box Preferences',
       'OAUTH_INTROSPECTION_URL is required with OAUTH_MODE=introspection',
     ])
   })

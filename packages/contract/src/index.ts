@@ -1,6 +1,7 @@
 export * from './dates.ts'
 export * from './decisions.ts'
 export * from './errors.ts'
+export * from './federation-profile.ts'
 export * from './hrefs.ts'
 export * from './identifiers.ts'
 export * from './schemas/common.ts'
