@@ -211,7 +211,7 @@ describe('publication: accepted', () => {
     expect(Number(rows[0].days)).toBeGreaterThanOrEqual(10) // 10 Brussels calendar days (± a DST hour)
   })
 
-  it('answers NO_DIGITAL_USER (still 201) for an e-Box never consulted, and makes the e-Box known', async () => {
+  it('answers NO_DIGITAL_USER (still 201) for a recipient e-Box Preferences does not know, and makes the e-Box known', async () => {
     const response = await publish(registry.app, token, [
       jsonPart(messageToPublish({ recipient: { eboxType: 'enterprise', enterpriseNumber: NEW_ENTERPRISE } })),
       filePart('file1', Buffer.from('%PDF')),

@@ -85,9 +85,10 @@ export async function startTestRegistry(
   const database = await createIsolatedDatabase(testAdminUrl(), {
     template: process.env.TEST_TEMPLATE_DATABASE,
   })
-  const issuer = await startTokenIssuer({ audience: AUDIENCE })
-  const dpClient = await createClientCredentials(DP_CLIENT_ID)
+  // The stand-ins speak the federation profile the registry is given (FEDERATION_* in `env`).
   const { profile } = readFederationProfile((name) => env[name])
+  const issuer = await startTokenIssuer({ audience: AUDIENCE, ssinClaim: profile.citizenSsinClaim })
+  const dpClient = await createClientCredentials(DP_CLIENT_ID)
   await issuer.registerClient(DP_CLIENT_ID, dpClient.publicJwk, { scopes: dpClientScopes(profile) })
   const partitions = await startPartitionServiceStub((token) => issuer.introspect(token).active)
   const preferences = await startPreferencesStandIn(issuer, profile)

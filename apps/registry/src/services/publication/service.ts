@@ -114,12 +114,11 @@ export function createPublicationService(options: PublicationServiceOptions): Pu
           checked,
           withContentIds(files, () => ''),
         )
-        // Both remote look-ups before the commit's transaction: no connection is held while they run.
-        const [partitionId, standing] = await Promise.all([
-          partitionFor(checked, context),
-          context.recipients.standingOf(checked.recipient),
-        ])
+        // The remote look-ups run before the commit's transaction (no connection held while they run); the
+        // recipient first, so a refused publication leaves nothing behind, not even cached routing rules.
+        const standing = await context.recipients.standingOf(checked.recipient)
         assertActiveRecipient(checked, standing)
+        const partitionId = await partitionFor(checked, context)
         const published = await commits.run(() =>
           inTransaction(context.pool, (client) =>
             commit(client, checked, files, { partitionId, digital: standing === 'digital' }, context),
