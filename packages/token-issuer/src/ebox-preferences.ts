@@ -22,6 +22,8 @@ export interface EboxPreferencesStandInOptions {
   enterprises?: readonly string[]
   /** Citizens who accepted the e-Box terms from the start. */
   citizens?: readonly string[]
+  /** Enterprises the CBE lists as stopped from the start (every other one is active). */
+  stopped?: readonly string[]
   host?: string
   port?: number
 }
@@ -77,7 +79,7 @@ export async function startEboxPreferencesStandIn(
   const scopes = { ...EBOX_PREFERENCES_DEFAULT_SCOPES, ...options.scopes }
   const enterprises = new Set(options.enterprises ?? [])
   const citizens = new Set(options.citizens ?? [])
-  const companies = new Map<string, CompanyStatus>()
+  const companies = new Map<string, CompanyStatus>((options.stopped ?? []).map((cbe) => [cbe, 'stopped']))
   const requests: string[] = []
   let behaviour: 'normal' | 'down' | 'error' = 'normal'
   const [statusBefore, statusAfter] = paths.enterpriseStatus.split('{enterpriseNumber}') as [string, string]
