@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import { operationScopes } from '@ebox/contract'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
-import { operationScopes } from '@ebox/contract'
 import type { TokenVerifier } from './auth/verifier.ts'
 import type { Config } from './config.ts'
 import { type ContentStore, createContentStore } from './content/store.ts'

@@ -42,7 +42,9 @@ describe('cachedRecipientDirectory', () => {
   })
 
   it('tells a citizen from an enterprise of the same number', async () => {
-    const { source, asked } = counting((recipient) => (recipient.eboxType === 'citizen' ? 'digital' : 'notDigital'))
+    const { source, asked } = counting((recipient) =>
+      recipient.eboxType === 'citizen' ? 'digital' : 'notDigital',
+    )
     const cache = cachedRecipientDirectory(source, { ttlSeconds: 600, maxEntries: 10 })
     expect(await cache.standingOf(enterprise('1'))).toBe('notDigital')
     expect(await cache.standingOf({ eboxType: 'citizen', id: '1' })).toBe('digital')

@@ -89,9 +89,13 @@ describe('the federation profile, overridden', () => {
 
   it("a human user's rights are asked at the configured path", async () => {
     const before = registry.partitions.requests.length
-    const response = await scope(await registry.token({ scopes: [SCOPES.documentConsumer], sub: '90010100123' }))
+    const response = await scope(
+      await registry.token({ scopes: [SCOPES.documentConsumer], sub: '90010100123' }),
+    )
     expect(response.statusCode, response.body).toBe(200)
-    expect(registry.partitions.requests.slice(before)).toEqual([`GET /ebox/${ENTERPRISE}/userRights/90010100123`])
+    expect(registry.partitions.requests.slice(before)).toEqual([
+      `GET /ebox/${ENTERPRISE}/userRights/90010100123`,
+    ])
   })
 
   it("a citizen's SSIN is read from the configured claim", async () => {
@@ -113,7 +117,9 @@ describe('the federation profile, overridden', () => {
   it('e-Box Preferences is asked at the configured path with the configured scope', async () => {
     const before = registry.preferences.requests.length
     const response = await publish(registry.app, await registry.token(publisherToken), [
-      jsonPart(messageToPublish({ recipient: { eboxType: 'enterprise', enterpriseNumber: CONSULTED_ENTERPRISE } })),
+      jsonPart(
+        messageToPublish({ recipient: { eboxType: 'enterprise', enterpriseNumber: CONSULTED_ENTERPRISE } }),
+      ),
       filePart('file1', Buffer.from('%PDF')),
     ])
     expect(response.statusCode, response.body).toBe(201)

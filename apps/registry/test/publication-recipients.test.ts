@@ -105,21 +105,24 @@ describe('publication asks e-Box Preferences', () => {
   it.each([
     ['down', 'down', FRESH[0]],
     ['failing (500)', 'error', FRESH[1]],
-  ] as const)('e-Box Preferences %s: 503 with Retry-After, nothing written, no guess', async (_what, behaviour, number) => {
-    registry.preferences.setBehaviour(behaviour)
-    const before = await storedState(registry.pool)
-    const response = await toEnterprise(number!)
-    expect(response.statusCode).toBe(503)
-    expect(response.headers['retry-after']).toMatch(/^\d+$/)
-    expect(response.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', environment: 'test' })
-    expect(response.body).not.toMatch(/at .*\.ts/)
-    expect(await storedState(registry.pool)).toEqual(before)
-    // A failure is not cached: once the service is back, the same recipient is asked and published to.
-    registry.preferences.setBehaviour('normal')
-    const again = await toEnterprise(number!)
-    expect(again.statusCode, again.body).toBe(201)
-    expect(again.json().code).toBe('NO_DIGITAL_USER')
-  })
+  ] as const)(
+    'e-Box Preferences %s: 503 with Retry-After, nothing written, no guess',
+    async (_what, behaviour, number) => {
+      registry.preferences.setBehaviour(behaviour)
+      const before = await storedState(registry.pool)
+      const response = await toEnterprise(number!)
+      expect(response.statusCode).toBe(503)
+      expect(response.headers['retry-after']).toMatch(/^\d+$/)
+      expect(response.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', environment: 'test' })
+      expect(response.body).not.toMatch(/at .*\.ts/)
+      expect(await storedState(registry.pool)).toEqual(before)
+      // A failure is not cached: once the service is back, the same recipient is asked and published to.
+      registry.preferences.setBehaviour('normal')
+      const again = await toEnterprise(number!)
+      expect(again.statusCode, again.body).toBe(201)
+      expect(again.json().code).toBe('NO_DIGITAL_USER')
+    },
+  )
 })
 
 describe('without e-Box Preferences configured', () => {

@@ -69,7 +69,11 @@ async function publisherToken(): Promise<string> {
   const response = await fetch(`${issuerUrl}/dev/mint`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ scopes: [SCOPES.publicationSender], cbe: '0566988259', clientId: 'demo-invoicing' }),
+    body: JSON.stringify({
+      scopes: [SCOPES.publicationSender],
+      cbe: '0566988259',
+      clientId: 'demo-invoicing',
+    }),
   })
   return ((await response.json()) as { access_token: string }).access_token
 }

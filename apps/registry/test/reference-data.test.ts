@@ -191,7 +191,8 @@ describe('registry refdata import FILE.json', () => {
     await registry.pool.query(`NOTIFY reference_data_changed`)
     await expect
       .poll(
-        async () => (await registry.get(`/referenceData/senderOrganizations/${organization}`)).json().contactTechnical,
+        async () =>
+          (await registry.get(`/referenceData/senderOrganizations/${organization}`)).json().contactTechnical,
         { timeout: 5_000 },
       )
       .toBe('old@help.example')

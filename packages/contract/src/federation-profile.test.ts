@@ -51,7 +51,9 @@ describe('federation profile', () => {
     const { profile, problems } = readFederationProfile((name) => env[name])
     expect(problems).toHaveLength(4)
     expect(problems.join('\n')).toMatch(/FEDERATION_WEBHOOK_SCOPE/)
-    expect(problems.join('\n')).toMatch(/FEDERATION_USER_RIGHTS_PATH must contain \{enterpriseNumber\} and \{ssin\}/)
+    expect(problems.join('\n')).toMatch(
+      /FEDERATION_USER_RIGHTS_PATH must contain \{enterpriseNumber\} and \{ssin\}/,
+    )
     expect(problems.join('\n')).toMatch(/FEDERATION_PREFERENCES_SEARCH_PATH/)
     expect(problems.join('\n')).toMatch(/FEDERATION_EVENT_PARTITION_ADDED/)
     expect(profile.scopes.webhook).toBe(DEFAULT_FEDERATION_PROFILE.scopes.webhook)
@@ -65,9 +67,9 @@ describe('federation profile', () => {
   })
 
   it('fills path templates with encoded values', () => {
-    expect(fillPath(DEFAULT_FEDERATION_PROFILE.paths.userRights, { enterpriseNumber: '0406798006', ssin: 'a/b' })).toBe(
-      '/ebox/0406798006/users/a%2Fb/partitions',
-    )
+    expect(
+      fillPath(DEFAULT_FEDERATION_PROFILE.paths.userRights, { enterpriseNumber: '0406798006', ssin: 'a/b' }),
+    ).toBe('/ebox/0406798006/users/a%2Fb/partitions')
     expect(() => fillPath('/x/{y}', {})).toThrow(/\{y\}/)
   })
 

@@ -54,7 +54,8 @@ interface Entry {
 }
 
 const EVENT_PREFIX = 'be.eboxenterprise.v1'
-const both = (noun: string, a: string, b: string) => `${EVENT_PREFIX}.${noun}.${a},${EVENT_PREFIX}.${noun}.${b}`
+const both = (noun: string, a: string, b: string) =>
+  `${EVENT_PREFIX}.${noun}.${a},${EVENT_PREFIX}.${noun}.${b}`
 const PREFERENCE_SCOPE = 'scope:documentmanagement:ebox:enterprise:federation-rest:preference'
 
 /** Each variable, its place in the profile and its default. */
@@ -118,7 +119,11 @@ export const FEDERATION_PROFILE_VARIABLES = {
     fallback: '/enterprises/{enterpriseNumber}',
     placeholders: ['enterpriseNumber'],
   },
-  FEDERATION_CITIZEN_SSIN_CLAIM: { kind: 'name', at: 'citizenSsinClaim', fallback: 'urn:be:fgov:person:ssin' },
+  FEDERATION_CITIZEN_SSIN_CLAIM: {
+    kind: 'name',
+    at: 'citizenSsinClaim',
+    fallback: 'urn:be:fgov:person:ssin',
+  },
   FEDERATION_CONSULT_MANDATE_OPERATION: { kind: 'name', at: 'consultMandateOperation', fallback: 'consult' },
 } as const satisfies Record<string, Entry>
 
@@ -180,7 +185,8 @@ export function readFederationProfile(lookup: (name: FederationProfileVariable) 
       value = entry.fallback
     }
     const [group, key] = entry.at.includes('.') ? entry.at.split('.') : [undefined, entry.at]
-    const target = group ? ((tree[group] ??= {}) as Record<string, unknown>) : tree
+    if (group && !tree[group]) tree[group] = {}
+    const target = group ? (tree[group] as Record<string, unknown>) : tree
     target[key as string] = entry.kind === 'types' ? listOf(value) : value
   }
   return { profile: tree as unknown as FederationProfile, problems }

@@ -60,7 +60,10 @@ function federationOperationScopes(profile: FederationProfile) {
   }
 }
 
-const PUBLISHED_OPERATION_SCOPES: Omit<Record<Operation, readonly string[]>, 'resetDataSet' | 'eventNotifications'> = {
+const PUBLISHED_OPERATION_SCOPES: Omit<
+  Record<Operation, readonly string[]>,
+  'resetDataSet' | 'eventNotifications'
+> = {
   listMessages: CONSULT,
   readMessage: CONSULT,
   updateMessages: CONSULT,

@@ -63,7 +63,10 @@ describe('e-Box Preferences stand-in', () => {
   it('says whether an enterprise is active, stopped or unknown', async () => {
     const status = (cbe: string) =>
       fetch(`${standIn.url}/enterprises/${cbe}`, { headers: { authorization: `Bearer ${token}` } })
-    expect(await (await status(REGISTERED)).json()).toEqual({ enterpriseNumber: REGISTERED, status: 'active' })
+    expect(await (await status(REGISTERED)).json()).toEqual({
+      enterpriseNumber: REGISTERED,
+      status: 'active',
+    })
     standIn.setCompanyStatus(UNREGISTERED, 'stopped')
     expect(await (await status(UNREGISTERED)).json()).toMatchObject({ status: 'stopped' })
     standIn.setCompanyStatus(UNREGISTERED, 'unknown')
@@ -75,7 +78,9 @@ describe('e-Box Preferences stand-in', () => {
     expect((await post('/eboxPreferences/search', body, 'nope')).status).toBe(401)
     const other = await issuer.mint({ scopes: ['scope:other'], clientId: 'dp' })
     expect((await post('/eboxPreferences/search', body, other)).status).toBe(403)
-    expect((await post('/eboxPreferences/search', { eboxType: 'CITIZEN', eboxIdValueList: [] })).status).toBe(400)
+    expect((await post('/eboxPreferences/search', { eboxType: 'CITIZEN', eboxIdValueList: [] })).status).toBe(
+      400,
+    )
   })
 
   it('can be down (connection reset) or failing (500)', async () => {

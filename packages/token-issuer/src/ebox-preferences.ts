@@ -88,7 +88,11 @@ export async function startEboxPreferencesStandIn(
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
     const answer = token ? options.introspect(token) : undefined
     if (!answer?.active) throw new OAuthError(401, 'invalid_token', 'no active bearer token')
-    if (!String(answer.scope ?? '').split(' ').includes(scope))
+    if (
+      !String(answer.scope ?? '')
+        .split(' ')
+        .includes(scope)
+    )
       throw new OAuthError(403, 'insufficient_scope', `needs ${scope}`)
   }
 
@@ -114,7 +118,9 @@ export async function startEboxPreferencesStandIn(
       return sendJson(res, 200, await search(req, 'CITIZEN', citizens))
     }
     if (req.method === 'GET' && path.startsWith(statusBefore) && path.endsWith(statusAfter)) {
-      const enterpriseNumber = decodeURIComponent(path.slice(statusBefore.length, path.length - statusAfter.length))
+      const enterpriseNumber = decodeURIComponent(
+        path.slice(statusBefore.length, path.length - statusAfter.length),
+      )
       if (/^\d{10}$/.test(enterpriseNumber)) {
         authorise(req, scopes.enterpriseStatus)
         const status = companies.get(enterpriseNumber) ?? 'active'

@@ -79,7 +79,12 @@ export function createEboxPreferencesClient(options: EboxPreferencesClientOption
   return {
     async standingOf(recipient) {
       if (recipient.eboxType === 'citizen') {
-        const consented = await search(paths.citizenConsentsSearch, scopes.citizenConsents, 'CITIZEN', recipient.id)
+        const consented = await search(
+          paths.citizenConsentsSearch,
+          scopes.citizenConsents,
+          'CITIZEN',
+          recipient.id,
+        )
         return consented ? 'digital' : 'notDigital'
       }
       const [active, registered] = await Promise.all([
@@ -150,9 +155,13 @@ export function cachedRecipientDirectory(
 export function unconfiguredRecipientDirectory(): RecipientDirectory {
   return {
     async standingOf() {
-      throw new RegistryError('SERVICE_UNAVAILABLE', 'No e-Box Preferences service is configured (EBOX_PREFERENCES_URL).', {
-        headers: { 'retry-after': String(FEDERATION_RETRY_AFTER_SECONDS) },
-      })
+      throw new RegistryError(
+        'SERVICE_UNAVAILABLE',
+        'No e-Box Preferences service is configured (EBOX_PREFERENCES_URL).',
+        {
+          headers: { 'retry-after': String(FEDERATION_RETRY_AFTER_SECONDS) },
+        },
+      )
     },
   }
 }

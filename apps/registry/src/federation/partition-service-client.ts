@@ -50,9 +50,7 @@ export function createPartitionServiceClient(options: PartitionServiceClientOpti
       return body === undefined ? [] : parseRoutingRules(body)
     },
     async userPartitions(enterpriseNumber, userSsin) {
-      const body = await get(
-        fillPath(options.profile.paths.userRights, { enterpriseNumber, ssin: userSsin }),
-      )
+      const body = await get(fillPath(options.profile.paths.userRights, { enterpriseNumber, ssin: userSsin }))
       return body === undefined ? [] : parsePartitions(body)
     },
     async hasMandate(enterpriseNumber, mandataryEnterpriseNumber, operation) {

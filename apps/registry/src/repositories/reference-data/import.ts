@@ -1,4 +1,9 @@
-import { contactText, isValidEnterpriseNumber, ReferenceDataImport, referenceSearchText } from '@ebox/contract'
+import {
+  contactText,
+  isValidEnterpriseNumber,
+  ReferenceDataImport,
+  referenceSearchText,
+} from '@ebox/contract'
 import type { Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type pg from 'pg'
