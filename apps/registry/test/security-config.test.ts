@@ -161,9 +161,10 @@ describe('environment defaults (brief §2)', () => {
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example:8443'])
   })
 
-  it('a Partition service needs the DP client, even in jwt mode', () => {
+  it('the Partition service and e-Box Preferences need the DP client, even in jwt mode', () => {
     expect(problemsOf({ ...JWT, EBOX_ENVIRONMENT: 'production' })).toEqual([
       'OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required to call the Partition service',
+      'OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required to call e-Box Preferences',
     ])
   })
 
