@@ -165,7 +165,7 @@ function referenceData(ids: ReturnType<typeof layout>): ReferenceDataImport {
           fr: `https://org${short}.example/fr`,
           de: `https://org${short}.example/de`,
         },
-        contactBusiness: { email: `contact@org${short}.example`, phone: '+32 2 000 00 00' },
+        contactBusiness: `contact@org${short}.example, +32 2 000 00 00`,
         organizationLogos:
           i % 3 === 0
             ? (['nl', 'fr', 'de'] as const).map((language, k) => ({

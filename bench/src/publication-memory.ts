@@ -23,7 +23,7 @@ import { createIsolatedDatabase, freePort, startEmbeddedPostgres } from '@ebox/d
 import { migrateUp } from '@ebox/registry'
 import { startTokenIssuer } from '@ebox/token-issuer'
 import pg from 'pg'
-import { registryServeArgs } from './service/registry-process.ts'
+import { federationEnv, registryServeArgs } from './service/registry-process.ts'
 
 const MB = 1024 * 1024
 const FILES = Number(process.env.BENCH_FILES ?? 6)
@@ -217,10 +217,12 @@ async function main() {
   const issuer = await startTokenIssuer({ audience: AUDIENCE })
   const pool = new pg.Pool({ connectionString: database.url, max: 2 })
   let registry: { child: ChildProcess; url: string } | undefined
+  const federation = await federationEnv(issuer)
   try {
     await migrateUp(database.url)
     await seed(pool)
     registry = await startRegistry({
+      ...federation.env,
       DATABASE_URL: database.url,
       EBOX_ENVIRONMENT: 'test',
       LOG_LEVEL: 'warn',
@@ -300,6 +302,7 @@ async function main() {
     registry?.child.kill('SIGTERM')
     if (registry && registry.child.exitCode === null) await once(registry.child, 'exit')
     await pool.end()
+    await federation.preferences.close()
     await issuer.close()
     await database.drop()
     await embedded?.stop()

@@ -1,3 +1,4 @@
+import { VARIABLES } from '@ebox/deployment'
 import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { DatabaseConfig, ImagePullSecrets, Monitoring } from './database-config.ts'
@@ -76,6 +77,16 @@ export const StackConfig = Type.Object(
     ees: Type.Object({ url: Https, cidrs: Cidrs }, strict),
     partitionService: Type.Object({ url: Https, cidrs: Cidrs }, strict),
     corsOrigins: Type.Array(Https, { minItems: 1 }),
+    /**
+     * Overrides of the federation profile (FEDERATION_* variables, docs/contract-decisions.md): the names the
+     * federation confirms at go-live are set here, a configuration change. The service validates the values.
+     */
+    federationProfile: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: '^FEDERATION_[A-Z_]+$' }),
+        Type.String({ minLength: 1, maxLength: 500 }),
+      ),
+    ),
     /** Allow `POST /certification/resetDataSet` (CERTIFICATION_RESET_ENABLED); refused in production. */
     certificationReset: Type.Optional(Type.Boolean()),
     /** Attachment content in an S3-compatible bucket (src/object-storage.ts); absent: in PostgreSQL. */
@@ -166,6 +177,11 @@ export function parseStackConfig(
   }
   for (const problem of objectStorageProblems(config.objectStorage)) {
     throw new ConfigError(`${project}:${problem}`)
+  }
+  for (const name of Object.keys(config.federationProfile ?? {})) {
+    if (!(name in VARIABLES)) {
+      throw new ConfigError(`${project}:federationProfile.${name} is not a variable of the service`)
+    }
   }
   const oauth = config.oauth
   if (oauth.mode === 'introspection' && !oauth.introspectionUrl) {

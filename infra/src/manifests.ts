@@ -426,6 +426,8 @@ function runtimeEnv(s: Settings): Record<string, string> {
     EES_URL: s.ees.url,
     PARTITION_SERVICE_URL: s.partitionService.url,
     CORS_ORIGINS: s.corsOrigins.join(','),
+    // Keys checked against the image's variables by readSettings (config.ts).
+    ...(s.federationProfile as Partial<Record<VariableName, string>> | undefined),
     CERTIFICATION_RESET_ENABLED: s.certificationReset ? 'true' : undefined,
     // The pods are reachable only through the ingress controller: one proxy whose X-Forwarded-For is true.
     TRUST_PROXY_HOPS: '1',

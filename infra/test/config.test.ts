@@ -6,6 +6,7 @@ import {
   placeholders,
   splitStackConfig,
 } from '../src/config.ts'
+import { buildManifests } from '../src/manifests.ts'
 import { loadStackFile } from '../src/stack-file.ts'
 import { externalDatabase, stackConfig } from './stacks.ts'
 
@@ -100,6 +101,18 @@ describe('stack config', () => {
         /oauth.issuer and oauth.audience are required in every mode/,
       )
     }
+  })
+
+  test('passes federation profile overrides to the service, and refuses a name the service does not read', () => {
+    const raw = prdRaw()
+    raw.federationProfile = { FEDERATION_WEBHOOK_SCOPE: 'scope:golive:webhook' }
+    const settings = parseStackConfig('prd', raw, secretsSet)
+    const { config } = buildManifests(settings)
+    expect(config.data?.FEDERATION_WEBHOOK_SCOPE).toBe('scope:golive:webhook')
+    raw.federationProfile = { FEDERATION_WEBHOK_SCOPE: 'x' }
+    expect(() => parseStackConfig('prd', raw, secretsSet)).toThrow(
+      /federationProfile.FEDERATION_WEBHOK_SCOPE is not a variable of the service/,
+    )
   })
 
   test('refuses the certification reset in production (issue 23)', () => {

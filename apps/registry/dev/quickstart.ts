@@ -1,15 +1,21 @@
 /**
  * Quickstart (`pnpm start` at the repository root): a real PostgreSQL (embedded unless DATABASE_URL is set),
- * migrations, the local token issuer and the registry, then a ready-to-use token and a curl example.
+ * migrations, the local token issuer with its e-Box Preferences stand-in, and the registry, then a ready-to-use
+ * token and a curl example. The stand-ins speak the federation profile of the environment (FEDERATION_*).
  * Development only: the token issuer refuses to run with NODE_ENV=production.
  */
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { SCOPES } from '@ebox/contract'
+import { readFederationProfile, SCOPES } from '@ebox/contract'
 import { DEMO } from '@ebox/demo-data'
 import { startEmbeddedPostgres } from '@ebox/dev-postgres'
-import { createClientCredentials, INTROSPECT_SCOPE, startTokenIssuer } from '@ebox/token-issuer'
+import {
+  createClientCredentials,
+  INTROSPECT_SCOPE,
+  startEboxPreferencesStandIn,
+  startTokenIssuer,
+} from '@ebox/token-issuer'
 import { exportPKCS8 } from 'jose'
 import { loadConfig } from '../src/config.ts'
 import { migrateUp } from '../src/db/migrate.ts'
@@ -19,6 +25,8 @@ import { serve } from '../src/server.ts'
 
 const DEMO_ENTERPRISE = DEMO.enterprise
 const DP_CLIENT_ID = 'ebox-dp-quickstart'
+/** A company the e-Box Preferences stand-in reports stopped: publishing to it answers 400 (try it). */
+const STOPPED_ENTERPRISE = '0417497106'
 const repositoryRoot = fileURLToPath(new URL('../../..', import.meta.url))
 
 async function main() {
@@ -38,10 +46,28 @@ async function main() {
   await seedWhenEmpty(databaseUrl)
 
   const audience = process.env.OAUTH_AUDIENCE ?? 'ebox-document-provider'
-  const issuer = await startTokenIssuer({ port: Number(process.env.ISSUER_PORT ?? 9400), audience })
-  // The registry's own OAuth client at the local issuer: it introspects callers' tokens, as against OAuth v5.
+  const { profile } = readFederationProfile((name) => process.env[name])
+  const issuer = await startTokenIssuer({
+    port: Number(process.env.ISSUER_PORT ?? 9400),
+    audience,
+    ssinClaim: profile.citizenSsinClaim,
+  })
+  // The registry's own OAuth client at the local issuer: it introspects callers' tokens, as against OAuth v5, and
+  // asks e-Box Preferences whether recipients have an e-Box.
   const dpClient = await createClientCredentials(DP_CLIENT_ID)
-  await issuer.registerClient(DP_CLIENT_ID, dpClient.publicJwk, { scopes: [INTROSPECT_SCOPE] })
+  const { eboxPreferences, citizenConsents, enterpriseStatus } = profile.scopes
+  await issuer.registerClient(DP_CLIENT_ID, dpClient.publicJwk, {
+    scopes: [INTROSPECT_SCOPE, ...new Set([eboxPreferences, citizenConsents, enterpriseStatus])],
+  })
+  // The demo e-Boxes exist; any other recipient has none (NO_DIGITAL_USER); STOPPED_ENTERPRISE has stopped.
+  const preferences = await startEboxPreferencesStandIn({
+    introspect: (token) => issuer.introspect(token),
+    paths: profile.paths,
+    scopes: profile.scopes,
+    enterprises: [DEMO_ENTERPRISE, DEMO.secondEnterprise],
+    citizens: [DEMO.citizenSsin],
+    stopped: [STOPPED_ENTERPRISE],
+  })
   const config = loadConfig({
     OAUTH_MODE: 'introspection',
     OAUTH_ISSUER: issuer.issuer,
@@ -51,13 +77,19 @@ async function main() {
     OAUTH_INTROSPECTION_URL: issuer.introspectionUrl,
     OAUTH_CLIENT_ID: DP_CLIENT_ID,
     OAUTH_CLIENT_KEY: await exportPKCS8(dpClient.privateKey),
+    EBOX_PREFERENCES_URL: preferences.url,
     GIT_COMMIT: gitCommit(),
     // Development: the conformance suite resets the demo data set.
     CERTIFICATION_RESET_ENABLED: 'true',
     ...process.env,
     DATABASE_URL: databaseUrl,
   })
-  await serve(config, { onClose: () => issuer.close() })
+  await serve(config, {
+    onClose: async () => {
+      await preferences.close()
+      await issuer.close()
+    },
+  })
 
   const token = await issuer.mint({
     scopes: [SCOPES.documentConsumer, SCOPES.referenceData],
@@ -69,6 +101,7 @@ async function main() {
   console.log(`
 Message Registry: ${base}   (OpenAPI: ${base}/openapi.json)
 Token issuer:     ${issuer.url}   (tokens checked by ${config.oauth.mode})
+e-Box Preferences (stand-in): ${preferences.url}   (e-Boxes: ${DEMO_ENTERPRISE}, ${DEMO.secondEnterprise}, citizen ${DEMO.citizenSsin}; stopped: ${STOPPED_ENTERPRISE})
 Token for e-Box ${DEMO_ENTERPRISE} (12 h):
 
 export TOKEN=${token}

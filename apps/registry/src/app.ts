@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
+import { operationScopes } from '@ebox/contract'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyServerOptions, LogController } from 'fastify'
 import type { TokenVerifier } from './auth/verifier.ts'
 import type { Config } from './config.ts'
 import { type ContentStore, createContentStore } from './content/store.ts'
 import type { Pool } from './db/pool.ts'
+import { type RecipientDirectory, recipientDirectoryFromConfig } from './federation/ebox-preferences.ts'
 import type { PartitionService } from './federation/partition-service.ts'
 import { partitionServiceFromConfig } from './federation/partition-service-client.ts'
 import auditPlugin from './plugins/audit.ts'
@@ -37,6 +39,8 @@ export interface AppDependencies {
   verifier: TokenVerifier
   /** Default: the one PARTITION_SERVICE_URL names, with its cache. */
   partitionService?: PartitionService
+  /** Default: the e-Box Preferences EBOX_PREFERENCES_URL names, with its cache. */
+  recipients?: RecipientDirectory
   /** Default: the one CONTENT_STORE and S3_* name. */
   contentStore?: ContentStore
   logger?: FastifyServerOptions['logger']
@@ -50,6 +54,7 @@ export async function buildApp({
   pool,
   verifier,
   partitionService,
+  recipients,
   contentStore,
   logger,
 }: AppDependencies) {
@@ -100,7 +105,7 @@ export async function buildApp({
   await app.register(databasePlugin, { pool })
   await app.register(publicUrlPlugin, { publicBaseUrl: config.publicBaseUrl })
   await app.register(partitionsPlugin, { partitionService: federationPartitions })
-  await app.register(authPlugin, { verifier })
+  await app.register(authPlugin, { verifier, operationScopes: operationScopes(config.federationProfile) })
   await app.register(referenceDataCachePlugin, { databaseUrl: config.databaseUrl })
   await app.register(contentStorePlugin, {
     contentStore: contentStore ?? createContentStore(config.contentStore, pool, config.databaseUrl),
@@ -111,6 +116,7 @@ export async function buildApp({
     limits: config.publication,
     // Routing rules not yet cached come from a real Partition service only; without one, GENERAL.
     routingRulesSource: partitionService ?? (config.partitionService.url ? federationPartitions : undefined),
+    recipients: recipients ?? recipientDirectoryFromConfig(config),
   })
 
   await app.register(healthRoutes, { databaseUrl: config.databaseUrl })
@@ -122,7 +128,10 @@ export async function buildApp({
   await app.register(consultationRoutes)
   await app.register(referenceDataRoutes)
   await app.register(publicationRoutes)
-  await app.register(eventNotificationsRoutes, config.eventNotifications)
+  await app.register(eventNotificationsRoutes, {
+    ...config.eventNotifications,
+    eventTypes: config.federationProfile.eventTypes,
+  })
   await app.register(notImplementedRoutes)
 
   return app

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type FederationProfile, readFederationProfile } from '@ebox/contract'
 import {
   type ClientConfig,
   type ProcessConfig,
@@ -26,6 +27,10 @@ export interface Config extends ProcessConfig {
   port: number
   oauth: OAuthConfig
   partitionService: PartitionServiceConfig
+  /** e-Box Preferences: whether a recipient has an e-Box (NO_DIGITAL_USER) and is an active company. */
+  eboxPreferences: EboxPreferencesConfig
+  /** Names of the federation not confirmed yet (FEDERATION_*; packages/contract/src/federation-profile.ts). */
+  federationProfile: FederationProfile
   http: HttpConfig
   publication: PublicationConfig
   /** Where attachment content is stored: PostgreSQL or an S3-compatible bucket (src/content/config.ts). */
@@ -89,6 +94,8 @@ export interface OAuthConfig {
   introspectionTimeoutMs: number
   /** Client ids whose tokens always act for a person (the e-Box portal); see auth/principal.ts classifyCaller. */
   portalClientIds: string[]
+  /** principalAttributes key of a person's SSIN: the federation profile's FEDERATION_CITIZEN_SSIN_CLAIM. */
+  citizenSsinClaim: string
 }
 
 export interface PartitionServiceConfig {
@@ -99,6 +106,16 @@ export interface PartitionServiceConfig {
   cacheSeconds: number
   /** Scope asked for the DP's token to the Partition service; undefined = the client's default scopes. */
   scope: string | undefined
+}
+
+export interface EboxPreferencesConfig {
+  /** Base URL of the federation's web services (…/federation/v1); undefined = none: publication answers 503. */
+  url: string | undefined
+  timeoutMs: number
+  /** How long an answer about one recipient is used (both answers: has an e-Box or not). */
+  cacheSeconds: number
+  /** Recipients remembered at most; the oldest answer goes first. */
+  cacheEntries: number
 }
 
 export interface HttpConfig {
@@ -160,17 +177,25 @@ function readServeConfig(read: Reader): Config {
     }
   }
   const listeners = readListeners(read)
+  const federationProfile = readProfile(read)
   const config: Config = {
     ...common,
     host: listeners.host,
     port: listeners.port,
-    oauth: readOAuth(read, defaults, algorithms),
+    oauth: { ...readOAuth(read, defaults, algorithms), citizenSsinClaim: federationProfile.citizenSsinClaim },
     partitionService: {
       url: read.optionalUrl('PARTITION_SERVICE_URL', defaults?.partitionServiceUrl, false, ''),
       timeoutMs: read.integer('PARTITION_SERVICE_TIMEOUT_MS', 3_000, 100, 60_000),
       cacheSeconds: read.integer('PARTITION_SERVICE_CACHE_SECONDS', 600, 0, 86_400),
       scope: read.optional('PARTITION_SERVICE_SCOPE'),
     },
+    eboxPreferences: {
+      url: read.optionalUrl('EBOX_PREFERENCES_URL', defaults?.eboxPreferencesUrl, false, ''),
+      timeoutMs: read.integer('EBOX_PREFERENCES_TIMEOUT_MS', 3_000, 100, 60_000),
+      cacheSeconds: read.integer('EBOX_PREFERENCES_CACHE_SECONDS', 300, 0, 86_400),
+      cacheEntries: read.integer('EBOX_PREFERENCES_CACHE_ENTRIES', 10_000, 1, 1_000_000),
+    },
+    federationProfile,
     http: {
       corsOrigins: readOrigins(read, defaults?.corsOrigins ?? []),
       trustProxyHops: read.integer('TRUST_PROXY_HOPS', 0, 0, 10),
@@ -204,6 +229,9 @@ function readServeConfig(read: Reader): Config {
   if (config.partitionService.url && !config.oauth.client) {
     read.problems.push('OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required to call the Partition service')
   }
+  if (config.eboxPreferences.url && !config.oauth.client) {
+    read.problems.push('OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required to call e-Box Preferences')
+  }
   if (config.certificationResetEnabled && config.environment === 'production') {
     read.problems.push('CERTIFICATION_RESET_ENABLED cannot be true with EBOX_ENVIRONMENT=production')
   }
@@ -211,6 +239,13 @@ function readServeConfig(read: Reader): Config {
     read.problems.push(`PUBLICATION_MAX_FILE_BYTES must be at most ${OBJECT_MAX_BYTES} with CONTENT_STORE=s3`)
   }
   return config
+}
+
+/** The federation profile: each FEDERATION_* variable, or its default; one problem per invalid value. */
+function readProfile(read: Reader): FederationProfile {
+  const { profile, problems } = readFederationProfile((name) => read.optional(name))
+  read.problems.push(...problems)
+  return profile
 }
 
 /** The staging area and the guards that keep a slow publisher from holding what others need. */
@@ -240,12 +275,14 @@ function readOAuth(
   read: Reader,
   defaults: EnvironmentDefaults | undefined,
   algorithms: string[],
-): OAuthConfig {
+): Omit<OAuthConfig, 'citizenSsinClaim'> {
   const mode = read.oneOf('OAUTH_MODE', ['jwt', 'introspection'] as const, 'jwt')
   const jwt = mode === 'jwt'
   const introspection = mode === 'introspection'
   const partitionServiceWanted = Boolean(
-    read.optional('PARTITION_SERVICE_URL') || defaults?.partitionServiceUrl,
+    read.optional('PARTITION_SERVICE_URL') ||
+      defaults?.partitionServiceUrl ||
+      read.optional('EBOX_PREFERENCES_URL'),
   )
   const client = readClient(read, introspection ? 'with OAUTH_MODE=introspection' : undefined)
   // ACC and PRD check `iss` and `aud` in both modes (issue 23, finding 4): a token minted for another resource
@@ -266,7 +303,7 @@ function readOAuth(
       read,
       defaults,
       introspection || (partitionServiceWanted && client !== undefined)
-        ? 'with OAUTH_MODE=introspection or a Partition service'
+        ? 'with OAUTH_MODE=introspection, a Partition service or e-Box Preferences'
         : undefined,
     ),
     introspectionUrl: read.optionalUrl(

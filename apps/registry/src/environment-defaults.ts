@@ -12,6 +12,8 @@ export interface EnvironmentDefaults {
   oauthIntrospectionUrl: string
   /** The federation's Partition service v1. */
   partitionServiceUrl: string
+  /** The federation's web services v1: e-Box Preferences, citizen consents (federation-duties §3.2). */
+  eboxPreferencesUrl: string
   /** Browser origins of the e-Box portal, allowed by CORS. */
   corsOrigins: readonly string[]
   /** The e-Box Event Service v2, where the worker posts events (federation-duties §2.3). */
@@ -26,6 +28,7 @@ export const ENVIRONMENT_DEFAULTS: Partial<Record<DeploymentEnvironment, Environ
     oauthTokenUrl: `${ACC_BASE}/oauth/v5/token`,
     oauthIntrospectionUrl: `${ACC_BASE}/oauth/v5/introspect`,
     partitionServiceUrl: `${ACC_BASE}/ebox/enterprise/partition/v1`,
+    eboxPreferencesUrl: `${ACC_BASE}/ebox/enterprise/federation/v1`,
     corsOrigins: ['https://wwwacc.eboxenterprise.be'],
     eesUrl: 'https://public.int.fedservices.be/EventServices/Ebox/v2/enterprise/document/events',
   },
@@ -35,6 +38,7 @@ export const ENVIRONMENT_DEFAULTS: Partial<Record<DeploymentEnvironment, Environ
     oauthIntrospectionUrl: `${PRD_BASE}/oauth/v5/introspect`,
     // [I] in the brief: the PRD URL was truncated in the source.
     partitionServiceUrl: `${PRD_BASE}/ebox/enterprise/partition/v1`,
+    eboxPreferencesUrl: `${PRD_BASE}/ebox/enterprise/federation/v1`,
     corsOrigins: ['https://www.eboxenterprise.be'],
     eesUrl: 'https://public.fedservices.be/EventServices/Ebox/v2/enterprise/document/events',
   },

@@ -152,12 +152,17 @@ describe('publish → list → download', () => {
     expect(again.rawPayload.equals(main)).toBe(true)
   })
 
-  it('knows the e-Box is used once it was consulted: no NO_DIGITAL_USER any more', async () => {
+  it('asks e-Box Preferences, not its own records: consulted here, still NO_DIGITAL_USER there', async () => {
+    const { rows } = await registry.pool.query(
+      `SELECT last_consultation_at IS NOT NULL AS consulted FROM eboxes WHERE recipient_id = $1`,
+      [RECIPIENT],
+    )
+    expect(rows).toEqual([{ consulted: true }])
     const response = await publish(registry.app, senderToken, [
       jsonPart(messageToPublish({ recipient: { eboxType: 'enterprise', enterpriseNumber: RECIPIENT } })),
       filePart('file1', Buffer.from('%PDF')),
     ])
     expect(response.statusCode).toBe(201)
-    expect(response.json().code).toBeUndefined()
+    expect(response.json().code).toBe('NO_DIGITAL_USER')
   })
 })

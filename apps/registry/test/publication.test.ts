@@ -211,7 +211,7 @@ describe('publication: accepted', () => {
     expect(Number(rows[0].days)).toBeGreaterThanOrEqual(10) // 10 Brussels calendar days (± a DST hour)
   })
 
-  it('answers NO_DIGITAL_USER (still 201) for an e-Box never consulted, and makes the e-Box known', async () => {
+  it('answers NO_DIGITAL_USER (still 201) for a recipient e-Box Preferences does not know, and makes the e-Box known', async () => {
     const response = await publish(registry.app, token, [
       jsonPart(messageToPublish({ recipient: { eboxType: 'enterprise', enterpriseNumber: NEW_ENTERPRISE } })),
       filePart('file1', Buffer.from('%PDF')),
@@ -509,18 +509,18 @@ describe('publication: refused, nothing stored', () => {
       code: 'INVALID_SENDER',
     },
     {
-      name: 'unknown message type',
+      name: 'unknown message type (INVALID_SENDER, as the reference DP)',
       parts: () => withMessage({ messageTypeId: 'nope' }),
       status: 400,
-      code: 'INVALID_INPUT',
-      message: /messageTypeId/,
+      code: 'INVALID_SENDER',
+      message: /^Invalid message configuration: unknown messageTypeId "nope"/,
     },
     {
-      name: 'unknown sender application',
+      name: 'unknown sender application (INVALID_SENDER, as the reference DP)',
       parts: () => withMessage({ senderApplicationId: 'nope' }),
       status: 400,
-      code: 'INVALID_INPUT',
-      message: /senderApplicationId/,
+      code: 'INVALID_SENDER',
+      message: /^Invalid message configuration: unknown senderApplicationId "nope"/,
     },
     {
       name: "another organisation's application",

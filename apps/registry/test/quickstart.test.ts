@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { SCOPES } from '@ebox/contract'
 import { DEMO } from '@ebox/demo-data'
 import { createIsolatedDatabase, type IsolatedDatabase, testAdminUrl } from '@ebox/dev-postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -62,6 +63,41 @@ afterAll(async () => {
   await database?.drop()
 })
 
+/** A publication token of the demo invoicing sender, minted at the quickstart's token issuer (/dev/mint). */
+async function publisherToken(): Promise<string> {
+  const issuerUrl = /Token issuer: +(\S+)/.exec(output)![1]!
+  const response = await fetch(`${issuerUrl}/dev/mint`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      scopes: [SCOPES.publicationSender],
+      cbe: '0566988259',
+      clientId: 'demo-invoicing',
+    }),
+  })
+  return ((await response.json()) as { access_token: string }).access_token
+}
+
+async function publishTo(enterpriseNumber: string, bearer: string) {
+  const form = new FormData()
+  const message = {
+    sender: { eboxType: 'enterprise', enterpriseNumber: '0566988259' },
+    recipient: { eboxType: 'enterprise', enterpriseNumber },
+    subject: { fr: 'Facture' },
+    messageTypeId: 'invoice',
+    senderApplicationId: 'demo-invoicing',
+    attachments: [{ httpPartName: 'file1', isMainContent: true }],
+  }
+  form.append('messageToPublish', new Blob([JSON.stringify(message)], { type: 'application/json' }))
+  form.append('file1', new Blob(['%PDF-1.4'], { type: 'application/pdf' }), 'facture.pdf')
+  const response = await fetch(`${base}/ebox/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${bearer}` },
+    body: form,
+  })
+  return { status: response.status, body: (await response.json()) as { code?: string } }
+}
+
 const get = (path: string) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })
 
 describe('the quickstart', () => {
@@ -91,5 +127,18 @@ describe('the quickstart', () => {
     const bytes = Buffer.from(await content.arrayBuffer())
     expect(bytes.subarray(0, 5).toString()).toBe('%PDF-')
     expect(createHash('sha256').update(bytes).digest('base64url')).toBe(attachment.digest.digestValue)
+  })
+
+  it('publishes through its e-Box Preferences stand-in: demo e-Box, no e-Box, stopped company', async () => {
+    const bearer = await publisherToken()
+    const registered = await publishTo(DEMO.secondEnterprise, bearer)
+    expect(registered.status).toBe(201)
+    expect(registered.body.code).toBeUndefined()
+    const unknown = await publishTo('0203201340', bearer)
+    expect(unknown.status).toBe(201)
+    expect(unknown.body.code).toBe('NO_DIGITAL_USER')
+    const stopped = await publishTo('0417497106', bearer)
+    expect(stopped.status).toBe(400)
+    expect(stopped.body.code).toBe('INVALID_INPUT')
   })
 })

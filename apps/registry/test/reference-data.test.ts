@@ -161,6 +161,43 @@ describe('registry refdata import FILE.json', () => {
     dir = await mkdtemp(join(tmpdir(), 'refdata-'))
   })
 
+  it('serves contactBusiness/contactTechnical as strings (2.1), from a string or the earlier object form', async () => {
+    const status = await run({
+      senderApplications: [
+        {
+          applicationId: 'contact-app',
+          senderOrganizationId: '0566988259',
+          applicationName: { nl: 'Contact' },
+          contactBusiness: 'https://help.example/form, +32 2 111 11 11',
+          contactTechnical: { email: 'tech@help.example', phone: '+32 2 222 22 22' },
+        },
+      ],
+    })
+    expect(status, output.join('\n')).toBe(0)
+    await expect
+      .poll(async () => (await registry.get('/referenceData/senderApplications/contact-app')).statusCode, {
+        timeout: 5_000,
+      })
+      .toBe(200)
+    const application = (await registry.get('/referenceData/senderApplications/contact-app')).json()
+    expect(application.contactBusiness).toBe('https://help.example/form, +32 2 111 11 11')
+    expect(application.contactTechnical).toBe('tech@help.example, +32 2 222 22 22')
+    // Rows stored before contacts were strings (a JSON object) are served as one string too.
+    const organization = DEMO.referenceData.senderOrganizations[0]!
+    await registry.pool.query(
+      `UPDATE sender_organizations SET contact_technical = '{"email": "old@help.example"}' WHERE organization_id = $1`,
+      [organization],
+    )
+    await registry.pool.query(`NOTIFY reference_data_changed`)
+    await expect
+      .poll(
+        async () =>
+          (await registry.get(`/referenceData/senderOrganizations/${organization}`)).json().contactTechnical,
+        { timeout: 5_000 },
+      )
+      .toBe('old@help.example')
+  })
+
   it('creates and replaces entries, and the search follows the new names', async () => {
     const status = await run({
       messageTypes: [

@@ -57,7 +57,7 @@ describe('OAuth configuration', () => {
     })
     expect(problemsOf({ ...BASE, OAUTH_MODE: 'introspection' })).toEqual([
       'OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required with OAUTH_MODE=introspection',
-      'OAUTH_TOKEN_URL is required with OAUTH_MODE=introspection or a Partition service',
+      'OAUTH_TOKEN_URL is required with OAUTH_MODE=introspection, a Partition service or e-Box Preferences',
       'OAUTH_INTROSPECTION_URL is required with OAUTH_MODE=introspection',
     ])
   })
@@ -161,9 +161,10 @@ describe('environment defaults (brief §2)', () => {
     expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example:8443'])
   })
 
-  it('a Partition service needs the DP client, even in jwt mode', () => {
+  it('the Partition service and e-Box Preferences need the DP client, even in jwt mode', () => {
     expect(problemsOf({ ...JWT, EBOX_ENVIRONMENT: 'production' })).toEqual([
       'OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required to call the Partition service',
+      'OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required to call e-Box Preferences',
     ])
   })
 

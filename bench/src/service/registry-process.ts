@@ -2,9 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { SCOPES } from '@ebox/contract'
+import { DEFAULT_FEDERATION_PROFILE, SCOPES } from '@ebox/contract'
 import { freePort } from '@ebox/dev-postgres'
-import { createClientCredentials, INTROSPECT_SCOPE, type TokenIssuer } from '@ebox/token-issuer'
+import {
+  createClientCredentials,
+  type EboxPreferencesStandIn,
+  INTROSPECT_SCOPE,
+  startEboxPreferencesStandIn,
+  type TokenIssuer,
+} from '@ebox/token-issuer'
 import { exportPKCS8 } from 'jose'
 import { repositoryRoot } from '../database.ts'
 import { bundleEntry } from './bundle.ts'
@@ -199,14 +205,11 @@ export async function startRegistry(options: {
     BENCH_REGISTRY_PACKAGE: join(repositoryRoot, 'apps/registry/package.json'),
     ...options.env,
   }
+  const federation = await federationEnv(options.issuer)
+  Object.assign(env, federation.env)
   if (options.mode === 'introspection') {
-    const client = await createClientCredentials(DP_CLIENT_ID)
-    await options.issuer.registerClient(DP_CLIENT_ID, client.publicJwk, { scopes: [INTROSPECT_SCOPE] })
     Object.assign(env, {
-      OAUTH_TOKEN_URL: options.issuer.tokenUrl,
       OAUTH_INTROSPECTION_URL: options.issuer.introspectionUrl,
-      OAUTH_CLIENT_ID: DP_CLIENT_ID,
-      OAUTH_CLIENT_KEY: await exportPKCS8(client.privateKey),
       INTROSPECTION_CACHE_SECONDS: '60',
     })
   }
@@ -240,7 +243,35 @@ export async function startRegistry(options: {
         await fetch(`${control}/capture/stop`, { method: 'POST' })
       ).json()) as CapturedStatement[]
     },
-    stop: () => stopChild(child),
+    async stop() {
+      await stopChild(child)
+      await federation.preferences.close()
+    },
+  }
+}
+
+/**
+ * The registry's own OAuth client at the local issuer (introspection, e-Box Preferences) and the e-Box Preferences
+ * stand-in publication asks: no recipient of the bench has an e-Box there (every publication answers
+ * NO_DIGITAL_USER), every company is active; answers are cached by the registry as in production.
+ */
+export async function federationEnv(
+  issuer: TokenIssuer,
+): Promise<{ env: Record<string, string>; preferences: EboxPreferencesStandIn }> {
+  const client = await createClientCredentials(DP_CLIENT_ID)
+  const { eboxPreferences, citizenConsents, enterpriseStatus } = DEFAULT_FEDERATION_PROFILE.scopes
+  await issuer.registerClient(DP_CLIENT_ID, client.publicJwk, {
+    scopes: [INTROSPECT_SCOPE, ...new Set([eboxPreferences, citizenConsents, enterpriseStatus])],
+  })
+  const preferences = await startEboxPreferencesStandIn({ introspect: (token) => issuer.introspect(token) })
+  return {
+    preferences,
+    env: {
+      OAUTH_TOKEN_URL: issuer.tokenUrl,
+      OAUTH_CLIENT_ID: DP_CLIENT_ID,
+      OAUTH_CLIENT_KEY: await exportPKCS8(client.privateKey),
+      EBOX_PREFERENCES_URL: preferences.url,
+    },
   }
 }
 

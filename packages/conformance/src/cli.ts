@@ -99,7 +99,11 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (localIssuer) {
     Object.assign(
       tokens,
-      localIssuerSources(localIssuer, { cbe: values.cbe ?? '0406798006', otherCbe: values['other-cbe'] }),
+      localIssuerSources(localIssuer, {
+        cbe: values.cbe ?? '0406798006',
+        otherCbe: values['other-cbe'],
+        env: io.env,
+      }),
     )
   }
   const fallback = values['token-command'] as string | undefined

@@ -16,5 +16,13 @@ export { toJUnit } from './reporters/junit.ts'
 export { toMarkdown } from './reporters/markdown.ts'
 export { formatResultLine, formatSummary } from './reporters/terminal.ts'
 export { type RunOptions, runConformance, selectChecks } from './runner.ts'
-export { localIssuerSources, ROLE_SCOPES, runTokenCommand, TokenError, type TokenSource } from './tokens.ts'
+export {
+  federationProfileOf,
+  localIssuerSources,
+  ROLE_SCOPES,
+  roleScopes,
+  runTokenCommand,
+  TokenError,
+  type TokenSource,
+} from './tokens.ts'
 export * from './types.ts'

@@ -1,5 +1,10 @@
 import { exec } from 'node:child_process'
-import { SCOPES } from '@ebox/contract'
+import {
+  DEFAULT_FEDERATION_PROFILE,
+  type FederationProfile,
+  readFederationProfile,
+  SCOPES,
+} from '@ebox/contract'
 import { ROLE_NAMES, type Role } from './types.ts'
 
 /** Where a role's bearer token comes from: a shell command, a fixed value, or a function (library use). */
@@ -8,15 +13,30 @@ export type TokenSource =
   | { kind: 'static'; token: string }
   | { kind: 'function'; get: () => Promise<string> }
 
-/** Scopes a role's token is meant to carry; given to token commands as `EBOX_CONFORMANCE_SCOPE`. */
-export const ROLE_SCOPES: Record<Role, readonly string[]> = {
-  consultation: [SCOPES.documentConsumer],
-  referenceData: [SCOPES.referenceData],
-  publication: [SCOPES.publicationSender],
-  certification: [SCOPES.certification],
-  otherEbox: [SCOPES.documentConsumer],
-  // Valid token, no scope of the consultation operations (reference data does not open /ebox/messages).
-  insufficientScope: [SCOPES.referenceData],
+/**
+ * Scopes a role's token is meant to carry; given to token commands as `EBOX_CONFORMANCE_SCOPE`. The certifier's
+ * scope is the federation profile's (FEDERATION_CERTIFICATION_SCOPE, as the registry reads it).
+ */
+export function roleScopes(profile: FederationProfile): Record<Role, readonly string[]> {
+  return {
+    consultation: [SCOPES.documentConsumer],
+    referenceData: [SCOPES.referenceData],
+    publication: [SCOPES.publicationSender],
+    certification: [profile.scopes.certification],
+    otherEbox: [SCOPES.documentConsumer],
+    // Valid token, no scope of the consultation operations (reference data does not open /ebox/messages).
+    insufficientScope: [SCOPES.referenceData],
+  }
+}
+
+/** The role scopes of the default federation profile. */
+export const ROLE_SCOPES = roleScopes(DEFAULT_FEDERATION_PROFILE)
+
+/** The federation profile the registry under test is configured with: the same FEDERATION_* variables. */
+export function federationProfileOf(env: NodeJS.ProcessEnv): FederationProfile {
+  const { profile, problems } = readFederationProfile((name) => env[name])
+  if (problems.length > 0) throw new Error(`invalid federation profile: ${problems.join('; ')}`)
+  return profile
 }
 
 export class TokenError extends Error {
@@ -51,7 +71,7 @@ export function runTokenCommand(
         env: {
           ...env,
           EBOX_CONFORMANCE_ROLE: ROLE_NAMES[role],
-          EBOX_CONFORMANCE_SCOPE: ROLE_SCOPES[role].join(' '),
+          EBOX_CONFORMANCE_SCOPE: roleScopes(federationProfileOf(env))[role].join(' '),
         },
       },
       (error, stdout, stderr) => {
@@ -124,8 +144,9 @@ export class TokenProvider {
  */
 export function localIssuerSources(
   issuerUrl: string,
-  options: { cbe: string; otherCbe?: string },
+  options: { cbe: string; otherCbe?: string; env?: NodeJS.ProcessEnv },
 ): Partial<Record<Role, TokenSource>> {
+  const scopes = roleScopes(federationProfileOf(options.env ?? process.env))
   const mint = (role: Role, cbe?: string): TokenSource => ({
     kind: 'function',
     get: async () => {
@@ -133,7 +154,7 @@ export function localIssuerSources(
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          scopes: ROLE_SCOPES[role],
+          scopes: scopes[role],
           ...(cbe ? { cbe } : {}),
           clientId: 'ebox-conformance',
         }),

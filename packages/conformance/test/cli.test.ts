@@ -189,6 +189,15 @@ describe('token commands', () => {
     expect(await runTokenCommand('certification', command)).toBe(`certification:${SCOPES.certification}`)
   })
 
+  it("ask for the certifier's scope of the federation profile (FEDERATION_CERTIFICATION_SCOPE)", async () => {
+    const command = 'echo "$EBOX_CONFORMANCE_SCOPE"'
+    const env = { ...process.env, FEDERATION_CERTIFICATION_SCOPE: 'scope:golive:certification' }
+    expect(await runTokenCommand('certification', command, env)).toBe('scope:golive:certification')
+    await expect(
+      runTokenCommand('certification', command, { ...env, FEDERATION_CERTIFICATION_SCOPE: 'two words' }),
+    ).rejects.toThrow(/FEDERATION_CERTIFICATION_SCOPE/)
+  })
+
   it('must print one token', async () => {
     await expect(runTokenCommand('consultation', 'true')).rejects.toThrow(/printed nothing/)
     await expect(runTokenCommand('consultation', 'echo two words')).rejects.toThrow(/more than one word/)

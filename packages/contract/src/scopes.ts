@@ -1,3 +1,5 @@
+import { DEFAULT_FEDERATION_PROFILE, type FederationProfile } from './federation-profile.ts'
+
 /**
  * Scope names (brief §3.4) and the one table of which scopes each operation accepts.
  * A token needs ANY ONE of the listed scopes.
@@ -15,10 +17,12 @@ export const SCOPES = {
   representativePublication: `${PREFIX}:eboxrepresentativepublication`,
   representativePublicationAlt:
     'scope:document:management:ws-eboxrestentreprise:eboxrepresentativepublication',
-  /** Not published by the federation: our choice, see docs/contract-decisions.md. */
-  certification: 'scope:document:management:ebox:certification:resetdataset',
-  /** Federation events to the webhook: not published either. */
-  eventNotifications: 'scope:document:management:ebox:federation:eventnotifications',
+  /**
+   * Not published by the federation: the federation profile's defaults (FEDERATION_CERTIFICATION_SCOPE,
+   * FEDERATION_WEBHOOK_SCOPE). A running service uses its profile: operationScopes(profile).
+   */
+  certification: DEFAULT_FEDERATION_PROFILE.scopes.certification,
+  eventNotifications: DEFAULT_FEDERATION_PROFILE.scopes.webhook,
   introspect: 'scope:security:authorization:oauth:oauth-autz-server:introspect',
 } as const
 
@@ -45,7 +49,23 @@ const PUBLISH = [
   SCOPES.representativePublicationAlt,
 ] as const
 
-export const OPERATION_SCOPES: Record<Operation, readonly string[]> = {
+/** Which scopes open each operation, with the federation's own scopes taken from `profile`. */
+export function operationScopes(profile: FederationProfile): Record<Operation, readonly string[]> {
+  return { ...PUBLISHED_OPERATION_SCOPES, ...federationOperationScopes(profile) }
+}
+
+/** The operations only the federation's services call: their scopes are in the federation profile. */
+function federationOperationScopes(profile: FederationProfile) {
+  return {
+    resetDataSet: [profile.scopes.certification],
+    eventNotifications: [profile.scopes.webhook],
+  }
+}
+
+const PUBLISHED_OPERATION_SCOPES: Omit<
+  Record<Operation, readonly string[]>,
+  'resetDataSet' | 'eventNotifications'
+> = {
   listMessages: CONSULT,
   readMessage: CONSULT,
   updateMessages: CONSULT,
@@ -60,11 +80,12 @@ export const OPERATION_SCOPES: Record<Operation, readonly string[]> = {
     SCOPES.summaryOwnEbox,
     SCOPES.publicationSender,
   ],
-  resetDataSet: [SCOPES.certification],
-  eventNotifications: [SCOPES.eventNotifications],
   optionalConsultation: CONSULT,
   optionalPublication: PUBLISH,
 }
+
+/** The table with the profile's defaults (tools and tests; the service uses operationScopes of its profile). */
+export const OPERATION_SCOPES = operationScopes(DEFAULT_FEDERATION_PROFILE)
 
 export function isRepresentativeScope(scope: string): boolean {
   return scope === SCOPES.representativePublication || scope === SCOPES.representativePublicationAlt

@@ -54,7 +54,7 @@ function referenceData(): ReferenceDataImport {
           fr: 'https://www.onss.example/fr',
           de: 'https://www.lss.example/de',
         },
-        contactBusiness: { email: 'helpdesk@onss.example', phone: '+32 2 000 00 00' },
+        contactBusiness: 'helpdesk@onss.example, +32 2 000 00 00',
         organizationLogos: [
           logo('logo-nl', [0, 82, 155], 'nl'),
           logo('logo-fr', [0, 82, 156], 'fr'),
@@ -69,7 +69,7 @@ function referenceData(): ReferenceDataImport {
           fr: 'Service public fédéral Finances',
           de: 'Föderaler Öffentlicher Dienst Finanzen',
         },
-        contactTechnical: { email: 'support@finances.example' },
+        contactTechnical: 'support@finances.example',
         organizationLogos: [logo('logo', [200, 120, 0])],
       },
       {

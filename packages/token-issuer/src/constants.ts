@@ -10,7 +10,11 @@ export const INTROSPECT_SCOPE = 'scope:security:authorization:oauth:oauth-autz-s
 /** `principalAttributes` key carrying the enterprise (CBE) number of the e-Box (brief §3.2 step 6). */
 export const CBE_ATTRIBUTE = 'urn:be:fgov:kbo-bce:organization:cbe-number'
 
-/** `principalAttributes` key carrying a citizen's SSIN. Not published by the federation: our choice. */
+/**
+ * Default `principalAttributes` key carrying a citizen's SSIN. Not published by the federation: the default of the
+ * federation profile's FEDERATION_CITIZEN_SSIN_CLAIM (a test checks both agree); TokenIssuerOptions.ssinClaim
+ * follows an override.
+ */
 export const SSIN_ATTRIBUTE = 'urn:be:fgov:person:ssin'
 
 /** RFC 7523 client assertion type for `private_key_jwt`. */

@@ -1,4 +1,5 @@
 export * from './client-credentials.ts'
 export * from './constants.ts'
+export * from './ebox-preferences.ts'
 export * from './errors.ts'
 export * from './issuer.ts'

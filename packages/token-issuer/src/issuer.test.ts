@@ -1,5 +1,5 @@
 import { SCOPES } from '@ebox/contract'
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from 'jose'
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CBE_ATTRIBUTE, DEFAULT_AUDIENCE, INTROSPECT_SCOPE, SSIN_ATTRIBUTE } from './constants.ts'
 import { TokenIssuerError } from './errors.ts'
@@ -99,6 +99,16 @@ describe('token issuer: keys, metadata and minted tokens', () => {
       principalAttributes: { [CBE_ATTRIBUTE]: ['123456789'], [SSIN_ATTRIBUTE]: ['79072300048'] },
     })
     expect(payload.exp! - payload.iat!).toBe(120)
+  })
+
+  it("puts the SSIN under the configured claim (the federation profile's FEDERATION_CITIZEN_SSIN_CLAIM)", async () => {
+    const custom = await startTokenIssuer({ ssinClaim: 'urn:golive:ssin' })
+    try {
+      const token = await custom.mint({ scopes: [], ssin: '79072300048' })
+      expect(decodeJwt(token).principalAttributes).toEqual({ 'urn:golive:ssin': ['79072300048'] })
+    } finally {
+      await custom.close()
+    }
   })
 
   it('uses the issuer, audience and TTL it was started with', async () => {

@@ -86,7 +86,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
     const clientId = claims.clientId ?? DEFAULT_CLIENT_ID
     const principalAttributes: Record<string, string[]> = {}
     if (claims.cbe !== undefined) principalAttributes[CBE_ATTRIBUTE] = [claims.cbe]
-    if (claims.ssin !== undefined) principalAttributes[SSIN_ATTRIBUTE] = [claims.ssin]
+    if (claims.ssin !== undefined) principalAttributes[options.ssinClaim ?? SSIN_ATTRIBUTE] = [claims.ssin]
     const payload = {
       iss: claims.issuer ?? issuer,
       sub: claims.sub ?? claims.ssin ?? clientId,

@@ -15,6 +15,11 @@ export interface TokenIssuerOptions {
   devEndpoints?: boolean
   /** Allow binding a non-loopback host (e.g. 0.0.0.0 inside a container). Default false. */
   allowNonLoopback?: boolean
+  /**
+   * `principalAttributes` key of minted tokens' SSIN: the federation profile's FEDERATION_CITIZEN_SSIN_CLAIM.
+   * Default {@link SSIN_ATTRIBUTE}.
+   */
+  ssinClaim?: string
 }
 
 export interface MintClaims {

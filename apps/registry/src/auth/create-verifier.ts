@@ -7,7 +7,7 @@ import type { TokenVerifier } from './verifier.ts'
 
 /** The verifier OAUTH_MODE selects; loadConfig has already checked that its settings are present. */
 export function createVerifier(oauth: OAuthConfig): TokenVerifier {
-  const personPolicy = { portalClientIds: new Set(oauth.portalClientIds) }
+  const personPolicy = { portalClientIds: new Set(oauth.portalClientIds), ssinClaim: oauth.citizenSsinClaim }
   switch (oauth.mode) {
     case 'jwt':
       return createJwtVerifier({

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import {
+  DEFAULT_FEDERATION_PROFILE,
   type EboxIdentity,
   hasEnterpriseNumberShape,
   isValidSsin,
@@ -7,9 +8,12 @@ import {
   RegistryError,
 } from '@ebox/contract'
 
-/** Claim names of the federation's tokens (§3.2). The SSIN attribute name is our choice (docs/contract-decisions.md). */
+/**
+ * Claim names of the federation's tokens (§3.2). The SSIN attribute is not published: the federation profile's
+ * FEDERATION_CITIZEN_SSIN_CLAIM (PersonPolicy.ssinClaim), this default otherwise (docs/contract-decisions.md).
+ */
 export const CBE_ATTRIBUTE = 'urn:be:fgov:kbo-bce:organization:cbe-number'
-export const SSIN_ATTRIBUTE = 'urn:be:fgov:person:ssin'
+export const SSIN_ATTRIBUTE = DEFAULT_FEDERATION_PROFILE.citizenSsinClaim
 
 export type CallerKind = 'person' | 'application' | 'unclassified'
 
@@ -17,6 +21,8 @@ export type CallerKind = 'person' | 'application' | 'unclassified'
 export interface PersonPolicy {
   /** Client ids whose tokens always act for a person (the e-Box portal): OAUTH_PORTAL_CLIENT_IDS. */
   portalClientIds: ReadonlySet<string>
+  /** principalAttributes key of a person's SSIN (the federation profile's); default SSIN_ATTRIBUTE. */
+  ssinClaim?: string
 }
 
 export const NO_PORTAL: PersonPolicy = { portalClientIds: new Set() }
@@ -68,7 +74,7 @@ export function principalFromClaims(
   policy: PersonPolicy = NO_PORTAL,
 ): Principal {
   const cbe = firstAttribute(claims, CBE_ATTRIBUTE)
-  const ssin = firstAttribute(claims, SSIN_ATTRIBUTE)
+  const ssin = firstAttribute(claims, policy.ssinClaim ?? SSIN_ATTRIBUTE)
   let ebox: EboxIdentity | undefined
   if (cbe !== undefined) {
     const normalised = normaliseEnterpriseNumber(cbe)

@@ -3,10 +3,10 @@ import type { OAuthConfig } from '../config.ts'
 import { type AccessTokenSource, createClientCredentialsSource } from './client-credentials.ts'
 
 /**
- * The one way the DP calls the federation (OAuth introspection, the Partition service, EES): with its own
- * token (client_credentials + private_key_jwt, one cached token per scope, renewed before it expires), a bound
- * on the whole call (token included), exactly one retry when the target refuses our token (401: the token is
- * dropped and renewed), and never a redirect. Anything else that goes wrong is a FederationUnavailableError:
+ * The one way the DP calls the federation (OAuth introspection, the Partition service, e-Box Preferences, EES):
+ * with its own token (client_credentials + private_key_jwt, one cached token per scope, renewed before it
+ * expires), a bound on the whole call (token included), exactly one retry when the target refuses our token (401:
+ * the token is dropped and renewed), and never a redirect. Anything else that goes wrong is a FederationUnavailableError:
  * the service answers it with 503 and Retry-After, the worker retries the batch later.
  */
 export interface FederationClient {
@@ -14,7 +14,7 @@ export interface FederationClient {
 }
 
 /** Names used in errors and logs; the authorisation server maps to AUTHORIZATION_SERVER_UNAVAILABLE. */
-export type FederationTarget = 'authorisation server' | 'Partition service' | 'EES'
+export type FederationTarget = 'authorisation server' | 'Partition service' | 'e-Box Preferences' | 'EES'
 
 export interface FederationRequest {
   target: FederationTarget

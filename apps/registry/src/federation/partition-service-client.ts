@@ -1,4 +1,4 @@
-import { RegistryError } from '@ebox/contract'
+import { type FederationProfile, fillPath, RegistryError } from '@ebox/contract'
 import type pg from 'pg'
 import type { Config } from '../config.ts'
 import { inTransaction } from '../db/pool.ts'
@@ -9,8 +9,9 @@ import type { MandateOperation, PartitionService, RoutingRule } from './partitio
 
 /**
  * HTTP client of the federation's Partition service v1 (federation-duties §3.3), called with the DP's own
- * client_credentials token. Paths: `GET /ebox/{cbe}/routingRules` and `GET /ebox/{cbe}/hasMandate` are
- * established; `GET /ebox/{cbe}/users/{ssin}/partitions` is our assumption (docs/contract-decisions.md).
+ * client_credentials token. Paths: `GET /ebox/{cbe}/routingRules` and `GET /ebox/{cbe}/hasMandate` (operation
+ * `publish`) are established; the user-rights path and the `consult` mandate operation are not, and come from the
+ * federation profile (FEDERATION_USER_RIGHTS_PATH, FEDERATION_CONSULT_MANDATE_OPERATION).
  * Every call is bounded by `timeoutMs`; any failure is a 503 (fail closed), never an answer.
  */
 export interface PartitionServiceClientOptions {
@@ -19,6 +20,7 @@ export interface PartitionServiceClientOptions {
   /** Scope of the DP's token to the Partition service; undefined = the client's default scopes. */
   scope: string | undefined
   federation: FederationClient
+  profile: Pick<FederationProfile, 'paths' | 'consultMandateOperation'>
 }
 
 const unavailable = (reason: string) => new FederationUnavailableError('Partition service', reason)
@@ -48,13 +50,13 @@ export function createPartitionServiceClient(options: PartitionServiceClientOpti
       return body === undefined ? [] : parseRoutingRules(body)
     },
     async userPartitions(enterpriseNumber, userSsin) {
-      const body = await get(`/ebox/${segment(enterpriseNumber)}/users/${segment(userSsin)}/partitions`)
+      const body = await get(fillPath(options.profile.paths.userRights, { enterpriseNumber, ssin: userSsin }))
       return body === undefined ? [] : parsePartitions(body)
     },
     async hasMandate(enterpriseNumber, mandataryEnterpriseNumber, operation) {
       const body = await get(`/ebox/${segment(enterpriseNumber)}/hasMandate`, {
         mandataryEnterpriseNumber,
-        operation,
+        operation: operation === 'consult' ? options.profile.consultMandateOperation : operation,
       })
       if (body === undefined) return false
       const answer = (body as { hasMandate?: unknown }).hasMandate
@@ -187,7 +189,13 @@ export function partitionServiceFromConfig(config: Config, pool: pg.Pool): Parti
   const federation = federationClientFor(config.oauth)
   if (!url || !federation) return unconfiguredPartitionService()
   return createCachedPartitionService(
-    createPartitionServiceClient({ baseUrl: url, timeoutMs, scope, federation }),
+    createPartitionServiceClient({
+      baseUrl: url,
+      timeoutMs,
+      scope,
+      federation,
+      profile: config.federationProfile,
+    }),
     pool,
     {
       cacheSeconds,

@@ -1,4 +1,4 @@
-import { OPERATION_SCOPES, type Operation, RegistryError } from '@ebox/contract'
+import { type Operation, RegistryError } from '@ebox/contract'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import '../auth/caller.ts'
@@ -7,7 +7,7 @@ import type { TokenVerifier } from '../auth/verifier.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The operation a route performs; its accepted scopes come from OPERATION_SCOPES. */
+    /** The operation a route performs; its accepted scopes come from operationScopes (the federation profile's). */
     operation?: Operation
     /** Said out loud by the few routes anyone may call (health, version, OpenAPI). */
     public?: true
@@ -65,7 +65,14 @@ function authorizationHeaders(rawHeaders: readonly string[]): number {
  * caller's message scope (request.messageScope), the only one their handlers and repositories can use.
  */
 export default fp(
-  async function authPlugin(app: FastifyInstance, options: { verifier: TokenVerifier }) {
+  async function authPlugin(
+    app: FastifyInstance,
+    options: {
+      verifier: TokenVerifier
+      /** Which scopes open each operation: operationScopes(config.federationProfile). */
+      operationScopes: Readonly<Record<Operation, readonly string[]>>
+    },
+  ) {
     app.decorateRequest('principal', undefined)
     app.decorateRequest('messageScope', undefined)
     app.addHook('onRoute', (route: RouteOptions) => {
@@ -94,7 +101,7 @@ export default fp(
         }
         throw error
       })
-      const accepted = OPERATION_SCOPES[operation]
+      const accepted = options.operationScopes[operation]
       if (!accepted.some((scope) => principal.scopes.has(scope))) {
         throw new RegistryError('FORBIDDEN', undefined, {
           headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${accepted.join(' ')}"` },

@@ -208,23 +208,14 @@ export async function insertMessage(
 }
 
 /**
- * Makes the recipient's e-Box known (an e-Box exists once it has received a message) and tells whether its owner
- * ever consulted it: our own consultation records are the source (docs/contract-decisions.md).
+ * Makes the recipient's e-Box known to this DP (it exists here once it has received a message). Whether the
+ * recipient has an e-Box at all is e-Box Preferences' answer, not ours (federation/ebox-preferences.ts).
  */
-export async function recipientHasConsulted(
-  client: pg.PoolClient,
-  recipient: EboxIdentity,
-): Promise<boolean> {
+export async function recordRecipientEbox(client: pg.PoolClient, recipient: EboxIdentity): Promise<void> {
   await client.query(
     'INSERT INTO eboxes (recipient_type, recipient_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
     [recipient.eboxType, recipient.id],
   )
-  const { rows } = await client.query<{ consulted: boolean }>(
-    `SELECT last_consultation_at IS NOT NULL AS consulted FROM eboxes
-     WHERE recipient_type = $1 AND recipient_id = $2`,
-    [recipient.eboxType, recipient.id],
-  )
-  return rows[0]?.consulted ?? false
 }
 
 /** The stored form of the sender's business data: keys with every value filled in all three languages. */

@@ -1,4 +1,5 @@
 import {
+  type FederationProfile,
   isValidEnterpriseNumber,
   isValidSsin,
   normaliseEnterpriseNumber,
@@ -21,20 +22,14 @@ import { replaceRoutingRules } from '../repositories/routing-rules.ts'
  * (delivery may be late or out of order); a malformed or unknown event is refused with 400. Answers 204.
  *
  * Event types: routingRule.created/updated/deleted are the federation's (S4); the partition and user-right
- * names were not published and are our assumption (docs/contract-decisions.md), both spellings accepted.
+ * names were not published: they come from the federation profile (FEDERATION_EVENT_*; docs/contract-decisions.md).
  */
 const PREFIX = 'be.eboxenterprise.v1'
-export const EVENT_TYPES = {
-  routingRule: [
-    `${PREFIX}.routingRule.created`,
-    `${PREFIX}.routingRule.updated`,
-    `${PREFIX}.routingRule.deleted`,
-  ],
-  partitionAdded: [`${PREFIX}.partition.added`, `${PREFIX}.partition.created`],
-  partitionRemoved: [`${PREFIX}.partition.removed`, `${PREFIX}.partition.deleted`],
-  rightAdded: [`${PREFIX}.partitionUserRight.added`, `${PREFIX}.partitionUserRight.created`],
-  rightRemoved: [`${PREFIX}.partitionUserRight.removed`, `${PREFIX}.partitionUserRight.deleted`],
-} as const
+const ROUTING_RULE_TYPES = [
+  `${PREFIX}.routingRule.created`,
+  `${PREFIX}.routingRule.updated`,
+  `${PREFIX}.routingRule.deleted`,
+]
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i
 
@@ -90,22 +85,24 @@ function orderedRulesOf(data: Record<string, unknown>): RoutingRule[] {
 
 type Apply = (client: pg.PoolClient, data: Record<string, unknown>, time: Date) => Promise<boolean>
 
+type EventTypes = FederationProfile['eventTypes']
+
 /** Validates the event's data and returns what applying it does (true = changed, false = stale). */
-function handlerFor(event: CloudEvent): Apply {
+function handlerFor(event: CloudEvent, types: EventTypes): Apply {
   const data = event.data as Record<string, unknown>
-  const is = (types: readonly string[]) => types.includes(event.type)
-  if (is(EVENT_TYPES.routingRule)) {
+  const is = (list: readonly string[]) => list.includes(event.type)
+  if (is(ROUTING_RULE_TYPES)) {
     const enterpriseNumber = enterpriseNumberOf(data)
     const rules = orderedRulesOf(data)
     return (client, _data, time) => replaceRoutingRules(client, enterpriseNumber, rules, time)
   }
-  if (is(EVENT_TYPES.partitionAdded)) {
+  if (is(types.partitionAdded)) {
     enterpriseNumberOf(data)
     partitionIdOf(data)
     // A new partition grants nobody anything until a right event says so.
     return async () => true
   }
-  if (is(EVENT_TYPES.partitionRemoved)) {
+  if (is(types.partitionRemoved)) {
     const enterpriseNumber = enterpriseNumberOf(data)
     const partitionId = partitionIdOf(data)
     return async (client, _data, time) => {
@@ -113,8 +110,8 @@ function handlerFor(event: CloudEvent): Apply {
       return true
     }
   }
-  if (is(EVENT_TYPES.rightAdded) || is(EVENT_TYPES.rightRemoved)) {
-    const granted = is(EVENT_TYPES.rightAdded)
+  if (is(types.userRightAdded) || is(types.userRightRemoved)) {
+    const granted = is(types.userRightAdded)
     const enterpriseNumber = enterpriseNumberOf(data)
     const partitionId = partitionIdOf(data)
     const ssin = ssinOf(data)
@@ -140,6 +137,8 @@ function timeOf(event: CloudEvent, maxFutureSkewMs: number): Date {
 export interface EventNotificationsOptions {
   /** How far into the future an event's `time` may lie (clock skew), in seconds. */
   maxFutureSkewSeconds: number
+  /** CloudEvent types of the partition and user-right events: the federation profile's. */
+  eventTypes: EventTypes
 }
 
 export default async function eventNotificationsRoutes(
@@ -169,7 +168,7 @@ export default async function eventNotificationsRoutes(
     async (request, reply) => {
       const event = request.body as CloudEvent
       const time = timeOf(event, maxFutureSkewMs)
-      const apply = handlerFor(event)
+      const apply = handlerFor(event, options.eventTypes)
       const applied = await inTransaction(app.pool, async (client) => {
         // Already processed: answer as the first time.
         if (!(await recordFirstDelivery(client, event, time))) return undefined

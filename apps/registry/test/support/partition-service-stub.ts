@@ -10,7 +10,8 @@ export interface PartitionServiceStub {
   readonly url: string
   setRoutingRules(enterpriseNumber: string, rules: RoutingRule[]): void
   setUserPartitions(enterpriseNumber: string, ssin: string, partitions: string[]): void
-  grantMandate(enterpriseNumber: string, mandatary: string, operation: 'publish' | 'consult'): void
+  /** `operation` as sent on the wire: `publish`, or the profile's FEDERATION_CONSULT_MANDATE_OPERATION. */
+  grantMandate(enterpriseNumber: string, mandatary: string, operation: string): void
   /** `down`: connections are destroyed; `slow`: answers after `slowMs`; `error`: 500. */
   setBehaviour(behaviour: 'normal' | 'down' | 'slow' | 'error', slowMs?: number): void
   /** Requests received (method and path with query), oldest first. */

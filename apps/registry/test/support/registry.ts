@@ -1,8 +1,11 @@
+import { type FederationProfile, readFederationProfile } from '@ebox/contract'
 import { createIsolatedDatabase, type IsolatedDatabase, testAdminUrl } from '@ebox/dev-postgres'
 import {
   createClientCredentials,
+  type EboxPreferencesStandIn,
   INTROSPECT_SCOPE,
   type MintClaims,
+  startEboxPreferencesStandIn,
   startTokenIssuer,
   type TokenIssuer,
 } from '@ebox/token-issuer'
@@ -26,12 +29,40 @@ export interface TestRegistry {
   issuer: TokenIssuer
   /** The stand-in Partition service the registry is configured with. */
   partitions: PartitionServiceStub
+  /** The stand-in e-Box Preferences (REGISTERED_EBOXES exist; every enterprise is active unless told). */
+  preferences: EboxPreferencesStandIn
   oauthMode: OAuthMode
   database: IsolatedDatabase
   config: Config
   /** A token from the local issuer; `cbe` defaults to the demo enterprise. */
   token(claims: Partial<MintClaims> & { scopes: MintClaims['scopes'] }): Promise<string>
   close(): Promise<void>
+}
+
+/**
+ * e-Boxes that exist at the test registry's e-Box Preferences: the demo and publication tests' senders and
+ * recipients (test/support/publication.ts), except the ones tests use as "no e-Box yet" (NEW_ENTERPRISE,
+ * 0800002352). A test changes the stand-in through `registry.preferences`.
+ */
+export const REGISTERED_EBOXES = {
+  enterprises: ['0406798006', '0206731645', '0474028805'],
+  citizens: ['79072300048'],
+}
+
+/** The e-Box Preferences stand-in, speaking the names of `profile`, registered e-Boxes as REGISTERED_EBOXES. */
+export function startPreferencesStandIn(issuer: TokenIssuer, profile: FederationProfile) {
+  return startEboxPreferencesStandIn({
+    introspect: (token) => issuer.introspect(token),
+    paths: profile.paths,
+    scopes: profile.scopes,
+    ...REGISTERED_EBOXES,
+  })
+}
+
+/** Scopes the registry's own client may ask for: introspection and the e-Box Preferences calls of `profile`. */
+export function dpClientScopes(profile: FederationProfile): string[] {
+  const { eboxPreferences, citizenConsents, enterpriseStatus } = profile.scopes
+  return [INTROSPECT_SCOPE, ...new Set([eboxPreferences, citizenConsents, enterpriseStatus])]
 }
 
 /**
@@ -54,10 +85,13 @@ export async function startTestRegistry(
   const database = await createIsolatedDatabase(testAdminUrl(), {
     template: process.env.TEST_TEMPLATE_DATABASE,
   })
-  const issuer = await startTokenIssuer({ audience: AUDIENCE })
+  // The stand-ins speak the federation profile the registry is given (FEDERATION_* in `env`).
+  const { profile } = readFederationProfile((name) => env[name])
+  const issuer = await startTokenIssuer({ audience: AUDIENCE, ssinClaim: profile.citizenSsinClaim })
   const dpClient = await createClientCredentials(DP_CLIENT_ID)
-  await issuer.registerClient(DP_CLIENT_ID, dpClient.publicJwk, { scopes: [INTROSPECT_SCOPE] })
+  await issuer.registerClient(DP_CLIENT_ID, dpClient.publicJwk, { scopes: dpClientScopes(profile) })
   const partitions = await startPartitionServiceStub((token) => issuer.introspect(token).active)
+  const preferences = await startPreferencesStandIn(issuer, profile)
   const config = loadConfig({
     DATABASE_URL: database.url,
     EBOX_ENVIRONMENT: 'test',
@@ -71,6 +105,7 @@ export async function startTestRegistry(
     OAUTH_CLIENT_ID: DP_CLIENT_ID,
     OAUTH_CLIENT_KEY: await exportPKCS8(dpClient.privateKey),
     PARTITION_SERVICE_URL: partitions.url,
+    EBOX_PREFERENCES_URL: preferences.url,
     CERTIFICATION_RESET_ENABLED: 'true',
     RATE_LIMIT_PER_IP: '1000000',
     RATE_LIMIT_PER_CALLER: '1000000',
@@ -90,6 +125,7 @@ export async function startTestRegistry(
     pool,
     issuer,
     partitions,
+    preferences,
     oauthMode,
     database,
     config,
@@ -99,6 +135,7 @@ export async function startTestRegistry(
       await pool.end()
       await issuer.close()
       await partitions.close()
+      await preferences.close()
       await database.drop()
     },
   }

@@ -20,7 +20,8 @@ const ImageToImport = Type.Object(
   { additionalProperties: false },
 )
 
-const ContactToImport = Type.Object(
+/** The parts of a contact as earlier import files gave them; stored and served as one text (contactText). */
+const ContactParts = Type.Object(
   {
     email: Type.Optional(Type.String({ maxLength: 320 })),
     phone: Type.Optional(Type.String({ maxLength: 50 })),
@@ -28,6 +29,18 @@ const ContactToImport = Type.Object(
   },
   { additionalProperties: false },
 )
+export type ContactParts = Static<typeof ContactParts>
+
+/** A contact is a text, as in Message Registry 2.1; the object form of earlier files is still read. */
+const ContactToImport = Type.Union([Type.String({ minLength: 1, maxLength: 2000 }), ContactParts])
+
+/** The one text of a contact: as given, or the parts of the earlier object form joined (email, phone, url). */
+export function contactText(contact: string | ContactParts | null | undefined): string | undefined {
+  if (contact === null || contact === undefined) return undefined
+  if (typeof contact === 'string') return contact.trim() || undefined
+  const parts = [contact.email, contact.phone, contact.url].filter((part) => part?.trim())
+  return parts.length > 0 ? parts.join(', ') : undefined
+}
 
 export const SenderOrganizationToImport = Type.Object(
   {

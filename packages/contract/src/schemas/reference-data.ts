@@ -29,14 +29,10 @@ export const ValidityPeriod = Type.Object(
 )
 export type ValidityPeriod = Static<typeof ValidityPeriod>
 
-const Contact = Type.Object(
-  {
-    email: Type.Optional(Type.String()),
-    phone: Type.Optional(Type.String()),
-    url: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-)
+/** A helpdesk's contact data as one text (Message Registry 2.1: `contactBusiness`/`contactTechnical` are strings). */
+const Contact = Type.String({
+  description: 'Contact informations (webform, phone, email...); no nominative contact, only a helpdesk.',
+})
 
 export const MessageType = Type.Object(
   {

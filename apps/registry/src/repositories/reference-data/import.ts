@@ -1,4 +1,9 @@
-import { isValidEnterpriseNumber, ReferenceDataImport, referenceSearchText } from '@ebox/contract'
+import {
+  contactText,
+  isValidEnterpriseNumber,
+  ReferenceDataImport,
+  referenceSearchText,
+} from '@ebox/contract'
 import type { Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type pg from 'pg'
@@ -129,8 +134,8 @@ const ORGANIZATION_ROW: RowSpec<Entry<'senderOrganizations'>> = {
     short_name: (o) => json(o.organizationShortName),
     long_name: (o) => json(o.organizationLongName),
     url: (o) => json(o.organizationUrl),
-    contact_business: (o) => json(o.contactBusiness),
-    contact_technical: (o) => json(o.contactTechnical),
+    contact_business: (o) => json(contactText(o.contactBusiness)),
+    contact_technical: (o) => json(contactText(o.contactTechnical)),
   },
 }
 
@@ -155,8 +160,8 @@ const APPLICATION_ROW: RowSpec<Entry<'senderApplications'>> = {
     name: (a) => json(a.applicationName),
     description: (a) => json(a.applicationDescription),
     url: (a) => json(a.applicationUrl),
-    contact_business: (a) => json(a.contactBusiness),
-    contact_technical: (a) => json(a.contactTechnical),
+    contact_business: (a) => json(contactText(a.contactBusiness)),
+    contact_technical: (a) => json(contactText(a.contactTechnical)),
   },
 }
 

@@ -1,4 +1,6 @@
 import {
+  type ContactParts,
+  contactText,
   fillTranslations,
   imageContentHref,
   type MessageType,
@@ -15,7 +17,8 @@ import type { Queryable } from '../../db/pool.ts'
  */
 
 type Texts = PartialTranslatedString | null
-type Contact = { email?: string; phone?: string; url?: string }
+/** A stored contact: a JSON string, or the object that imports before contacts were strings stored. */
+type Contact = string | ContactParts
 export type ImageOwner = 'organization' | 'application'
 type ImageOut = SenderOrganization['organizationLogos'][number]
 
@@ -25,8 +28,7 @@ export interface Paging {
 }
 
 const optionalTexts = (value: Texts | undefined) => (value ? fillTranslations(value) : undefined)
-const optionalContact = (value: Contact | null) =>
-  value && Object.keys(value).length > 0 ? value : undefined
+const optionalContact = (value: Contact | null) => contactText(value)
 
 interface ImageRow {
   image_id: string

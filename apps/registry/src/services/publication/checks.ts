@@ -136,11 +136,19 @@ async function checkSender(
     messageTypeId: message.messageTypeId,
     recipientType: recipient.eboxType,
   })
+  // An unknown type or application is a configuration the sender does not have: INVALID_SENDER "Invalid message
+  // configuration", as the reference DP answers (federation-duties §7, [E-NSSO S23]).
   if (!configuration.messageTypeKnown) {
-    throw new RegistryError('INVALID_INPUT', `Unknown messageTypeId "${message.messageTypeId}".`)
+    throw new RegistryError(
+      'INVALID_SENDER',
+      `Invalid message configuration: unknown messageTypeId "${message.messageTypeId}".`,
+    )
   }
   if (!configuration.applicationKnown) {
-    throw new RegistryError('INVALID_INPUT', `Unknown senderApplicationId "${message.senderApplicationId}".`)
+    throw new RegistryError(
+      'INVALID_SENDER',
+      `Invalid message configuration: unknown senderApplicationId "${message.senderApplicationId}".`,
+    )
   }
   if (!configuration.applicationOfSender) {
     throw new RegistryError(

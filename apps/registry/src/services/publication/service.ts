@@ -5,13 +5,14 @@ import type pg from 'pg'
 import type { PublicationConfig } from '../../config.ts'
 import type { ContentStore, PreparedContent } from '../../content/store.ts'
 import { inTransaction, type Pool } from '../../db/pool.ts'
+import type { RecipientDirectory, RecipientStanding } from '../../federation/ebox-preferences.ts'
 import type { PartitionService } from '../../federation/partition-service.ts'
 import { cachedRoutingRules } from '../../federation/partition-service-client.ts'
 import { enqueueEvent } from '../../repositories/outbox.ts'
 import {
   businessDataOf,
   insertMessage,
-  recipientHasConsulted,
+  recordRecipientEbox,
   type StoredAttachment,
 } from '../../repositories/publication.ts'
 import { routeMessage } from '../../repositories/routing-rules.ts'
@@ -46,6 +47,8 @@ export interface PublicationServiceOptions {
   routingRulesSource: Pick<PartitionService, 'routingRules'> | undefined
   /** Where attachment bytes go (PostgreSQL chunks or the object store). */
   contentStore: ContentStore
+  /** e-Box Preferences (cached): whether the recipient has an e-Box and is an active company. */
+  recipients: RecipientDirectory
 }
 
 /** One publication request, as plain values. */
@@ -111,10 +114,16 @@ export function createPublicationService(options: PublicationServiceOptions): Pu
           checked,
           withContentIds(files, () => ''),
         )
+        // The remote look-ups run before the commit's transaction (no connection held while they run); the
+        // recipient first, so a refused publication leaves nothing behind, not even cached routing rules.
+        const standing = await context.recipients.standingOf(checked.recipient)
+        assertActiveRecipient(checked, standing)
         const partitionId = await partitionFor(checked, context)
         const prepared = await prepareContents(files, context)
         const published = await commits.run(() =>
-          inTransaction(context.pool, (client) => commit(client, checked, prepared, partitionId, context)),
+          inTransaction(context.pool, (client) =>
+            commit(client, checked, prepared, { partitionId, digital: standing === 'digital' }, context),
+          ),
         )
         return published.status
       } finally {
@@ -123,6 +132,26 @@ export function createPublicationService(options: PublicationServiceOptions): Pu
       }
     },
   }
+}
+
+/**
+ * A recipient enterprise the CBE does not know or that has stopped is refused, as the reference DP does:
+ * INVALID_INPUT "… is not a valid company" (federation-duties §7, [E-NSSO S23]).
+ */
+function assertActiveRecipient(checked: CheckedMessage, standing: RecipientStanding) {
+  if (standing === 'notActiveCompany') {
+    throw new RegistryError(
+      'INVALID_INPUT',
+      `The recipient ${checked.recipient.id} is not a valid company (unknown or stopped in the CBE).`,
+    )
+  }
+}
+
+/** Where the message goes and whether its recipient has an e-Box: both known before the transaction. */
+interface Destination {
+  partitionId: string
+  /** e-Box Preferences knows the recipient's e-Box; otherwise the answer carries NO_DIGITAL_USER. */
+  digital: boolean
 }
 
 /** Reads the whole body: file parts to the staging area, the JSON part checked (short pool queries). */
@@ -219,7 +248,7 @@ async function commit(
   client: pg.PoolClient,
   checked: CheckedMessage,
   { files, prepared }: Awaited<ReturnType<typeof prepareContents>>,
-  partitionId: string,
+  destination: Destination,
   context: PublicationContext,
 ) {
   const contentIds = new Map<StagedPart, string>()
@@ -233,14 +262,14 @@ async function commit(
     fileName,
     givenName,
   }))
-  return store(client, checked, attachments, partitionId, givenNames, context)
+  return store(client, checked, attachments, destination, givenNames, context)
 }
 
 async function store(
   client: pg.PoolClient,
   checked: CheckedMessage,
   attachments: StoredAttachment[],
-  partitionId: string,
+  { partitionId, digital }: Destination,
   givenNames: { partName: string; fileName: string; givenName: string }[],
   context: PublicationContext,
 ) {
@@ -271,7 +300,7 @@ async function store(
   })
   if (!inserted) throw new RegistryError('DUPLICATE_PUBLICATION')
 
-  const consulted = await recipientHasConsulted(client, recipient)
+  await recordRecipientEbox(client, recipient)
   const receiptDate = formatDateTime(inserted.publishedAt)
   const expirationDate = formatDateTime(inserted.expiresAt)
   // EES is enterprise-only: citizens' e-Boxes get no event (federation-duties §2).
@@ -304,9 +333,9 @@ async function store(
     status: {
       messageId,
       expirationDate,
-      ...(!consulted && {
+      ...(!digital && {
         code: 'NO_DIGITAL_USER',
-        message: 'The recipient has never consulted this e-Box; the message is published and waits there.',
+        message: 'The recipient has no e-Box (e-Box Preferences); the message is published and waits there.',
       }),
     },
   }
