@@ -1,0 +1,257 @@
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
+import { checkInvariants, clientFigures, type Invariant } from './invariants.ts'
+import { publicationBody, publish, Recorder, randomContent, runMixedLoad } from './load.ts'
+import type { ChaosSystem } from './system.ts'
+
+export interface ScenarioOptions {
+  /** How long a fault lasts (PostgreSQL unreachable, EES down …). */
+  holdSeconds: number
+  log: (line: string) => void
+}
+
+export interface ScenarioResult {
+  id: string
+  title: string
+  injected: string
+  load: string
+  figures: ReturnType<typeof clientFigures>
+  /** From the fault's end to the first good answer (list read and readiness), without any restart. */
+  recoveryMs: number | undefined
+  invariants: Invariant[]
+  notes: string[]
+  passed: boolean
+}
+
+export interface Scenario {
+  id: string
+  title: string
+  /** Injects the fault while the load runs and lifts it; says what it did. */
+  inject(system: ChaosSystem, options: ScenarioOptions, notes: string[]): Promise<string>
+}
+
+const LOAD = { publishers: 2, readers: 2, paceMs: 20 }
+const LOAD_TEXT = `${LOAD.publishers} publishers (16 KiB letters, every 10th 1 MiB, every 5th key sent again) + ${LOAD.readers} readers (list, detail, download), ${LOAD.paceMs} ms pause between requests`
+
+/** Runs `scenario` under the mixed load, then checks every invariant. */
+export async function runScenario(
+  system: ChaosSystem,
+  scenario: Scenario,
+  options: ScenarioOptions,
+): Promise<ScenarioResult> {
+  options.log(`— ${scenario.id}: ${scenario.title}`)
+  const recorder = new Recorder()
+  const stop = new AbortController()
+  const load = runMixedLoad(recorder, system.target, { ...LOAD, signal: stop.signal, recoveryMs: 60_000 })
+  const notes: string[] = []
+  await sleep(1_000)
+  const injected = await scenario.inject(system, options, notes)
+  const recoveryMs = await timeToRecover(system, 60_000)
+  await sleep(2_000)
+  stop.abort()
+  await load
+  const invariants = await checkInvariants(system, recorder)
+  if (recoveryMs === undefined) invariants.push({ name: 'recovers without restart', held: false, detail: 'no good answer within 60 s' })
+  else invariants.push({ name: 'recovers without restart', held: true, detail: `${recoveryMs} ms` })
+  const staged = readdirSync(join(system.workDir, 'staging'), { withFileTypes: true }).filter((e) => e.isFile())
+  invariants.push({
+    name: 'no staging file left behind',
+    held: staged.length === 0,
+    detail: `${staged.length} file(s) in PUBLICATION_STAGING_DIR`,
+  })
+  const result: ScenarioResult = {
+    id: scenario.id,
+    title: scenario.title,
+    injected,
+    load: LOAD_TEXT,
+    figures: clientFigures(recorder),
+    recoveryMs,
+    invariants,
+    notes,
+    passed: invariants.every((i) => i.held),
+  }
+  printResult(result, options.log)
+  return result
+}
+
+function printResult(result: ScenarioResult, log: (line: string) => void) {
+  const { figures } = result
+  log(`  injected: ${result.injected}`)
+  log(`  requests ${figures.requests}, statuses ${JSON.stringify(figures.counts)}, worst ${Math.round(figures.worstMs)} ms, recovery ${result.recoveryMs ?? '—'} ms`)
+  for (const note of result.notes) log(`  note: ${note}`)
+  for (const invariant of result.invariants)
+    log(`  ${invariant.held ? 'ok  ' : 'FAIL'} ${invariant.name}: ${invariant.detail}`)
+  log(`  ${result.id}: ${result.passed ? 'PASS' : 'FAIL'}`)
+}
+
+/** Polls readiness and a list read every 100 ms until both answer 200. */
+async function timeToRecover(system: ChaosSystem, boundMs: number): Promise<number | undefined> {
+  const started = Date.now()
+  while (Date.now() - started < boundMs) {
+    const ok = async (path: string, auth: boolean) => {
+      const response = await fetch(`${system.target.url}${path}`, {
+        headers: auth ? { authorization: `Bearer ${system.target.tokens.consumer}` } : {},
+        signal: AbortSignal.timeout(5_000),
+      }).catch(() => undefined)
+      await response?.arrayBuffer().catch(() => {})
+      return response?.status === 200
+    }
+    if ((await ok('/health/ready', false)) && (await ok('/ebox/messages?page=1&pageSize=25', true)))
+      return Date.now() - started
+    await sleep(100)
+  }
+  return undefined
+}
+
+async function asAdmin<T>(system: ChaosSystem, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: system.adminUrl })
+  await client.connect()
+  try {
+    return await work(client)
+  } finally {
+    await client.end()
+  }
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    id: '1a',
+    title: 'PostgreSQL unreachable (TCP relay cut)',
+    async inject(system, { holdSeconds }) {
+      system.relay.cut()
+      await sleep(holdSeconds * 1000)
+      system.relay.restore()
+      return `every connection to PostgreSQL reset, new ones refused, for ${holdSeconds} s`
+    },
+  },
+  {
+    id: '1b',
+    title: 'PostgreSQL restarted (fast shutdown)',
+    async inject(system, _options, notes) {
+      const started = Date.now()
+      await system.restartPostgres()
+      notes.push(`PostgreSQL was down ${Date.now() - started} ms (stop -m fast, start)`)
+      return 'pg_ctl stop -m fast (SIGINT to the postmaster), then start'
+    },
+  },
+  {
+    id: '2',
+    title: 'Registry SIGKILLed mid-publication of a large file, restarted',
+    async inject(system, _options, notes) {
+      const size = 24 * 1024 * 1024
+      const content = randomContent(size)
+      const body = publicationBody(system.target.dataset, content)
+      // 8 MiB/s: the upload is in flight for ~3 s; the kill lands in its middle.
+      const trickle = () =>
+        Readable.toWeb(
+          Readable.from(
+            (async function* () {
+              for (let at = 0; at < body.length; at += 256 * 1024) {
+                yield body.subarray(at, at + 256 * 1024)
+                await sleep(31)
+              }
+            })(),
+          ),
+        ) as unknown as NonNullable<RequestInit['body']>
+      const recorder = new Recorder()
+      const upload = publish(recorder, system.target, content, { giveUpAt: Date.now() + 60_000, body: trickle })
+      await sleep(1_500)
+      await system.killRegistry()
+      const killedAt = Date.now()
+      await system.startRegistry()
+      notes.push(`registry back ${Date.now() - killedAt} ms after the kill (process start to ready)`)
+      const publication = await upload
+      notes.push(`large publication (${size / 1024 / 1024} MiB) answers: ${publication.answers.join(', ')}`)
+      return `SIGKILL 1.5 s into a ${size / 1024 / 1024} MiB upload, restart on the same port; the client retries its key`
+    },
+  },
+  {
+    id: '3',
+    title: 'Worker SIGKILLed mid-batch, two workers competing',
+    async inject(system, _options, notes) {
+      system.ees.slowMs = 1_500
+      system.ees.behaviour = 'slow'
+      const before = system.ees.answered.slow
+      // A batch is in flight once EES has begun answering slowly.
+      for (let n = 0; n < 100 && system.ees.answered.slow === before; n++) await sleep(50)
+      await sleep(300)
+      const pid = system.workers[0]?.pid
+      await system.killWorker(0)
+      notes.push(`worker 0 (pid ${pid}) killed while EES held its batch; worker 1 kept running`)
+      await sleep(3_000)
+      system.ees.behaviour = 'ok'
+      await system.startWorker(0)
+      return 'EES answering in 1.5 s, SIGKILL to one worker during a POST, restart 3 s later (lease 5 s)'
+    },
+  },
+  {
+    id: '4',
+    title: 'EES down, then 500, then 429 Retry-After, then slow, then back',
+    async inject(system, { holdSeconds }, notes) {
+      const phases: [typeof system.ees.behaviour, number][] = [
+        ['down', holdSeconds],
+        ['error', Math.ceil(holdSeconds / 2)],
+        ['throttle', Math.ceil(holdSeconds / 2)],
+        ['slow', Math.ceil(holdSeconds / 2)],
+      ]
+      system.ees.slowMs = 3_000
+      for (const [behaviour, seconds] of phases) {
+        system.ees.behaviour = behaviour
+        await sleep(seconds * 1000)
+      }
+      system.ees.behaviour = 'ok'
+      const drained = await outboxDrainMs(system, 120_000)
+      notes.push(`outbox drained ${drained ?? '> 120000'} ms after EES came back; EES answers ${JSON.stringify(system.ees.answered)}`)
+      return phases.map(([b, s]) => `${b} ${s} s`).join(', ')
+    },
+  },
+  {
+    id: '7',
+    title: 'PostgreSQL refusing writes (disk full, then read-only)',
+    async inject(system, { holdSeconds }) {
+      // A trigger raising disk_full (SQLSTATE 53100) on every new content row: the statement error path.
+      await asAdmin(system, (c) =>
+        c.query(`CREATE FUNCTION chaos_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = '53100'; END $$;
+                 CREATE TRIGGER chaos_disk_full BEFORE INSERT ON contents FOR EACH ROW EXECUTE FUNCTION chaos_disk_full()`),
+      )
+      await sleep(holdSeconds * 500)
+      await asAdmin(system, (c) =>
+        c.query('DROP TRIGGER chaos_disk_full ON contents; DROP FUNCTION chaos_disk_full()'),
+      )
+      // A demoted primary: new sessions are read-only, and the service's sessions are ended (a switchover).
+      await asAdmin(system, async (c) => {
+        await c.query('ALTER DATABASE ebox_chaos SET default_transaction_read_only = on')
+        await c.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ebox_chaos' AND pid <> pg_backend_pid()`,
+        )
+      })
+      await sleep(holdSeconds * 500)
+      await asAdmin(system, async (c) => {
+        await c.query('ALTER DATABASE ebox_chaos RESET default_transaction_read_only')
+        await c.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ebox_chaos' AND pid <> pg_backend_pid()`,
+        )
+      })
+      return `disk_full (53100) on content inserts for ${holdSeconds / 2} s, then the database read-only (25006) with sessions terminated for ${holdSeconds / 2} s`
+    },
+  },
+]
+
+/** Milliseconds until no newDocument is pending in the outbox. */
+async function outboxDrainMs(system: ChaosSystem, boundMs: number): Promise<number | undefined> {
+  const started = Date.now()
+  return asAdmin(system, async (c) => {
+    while (Date.now() - started < boundMs) {
+      const { rows } = await c.query<{ n: string }>(
+        "SELECT count(*) AS n FROM outbox_events WHERE status = 'pending' AND event_type = 'newDocument'",
+      )
+      if (Number(rows[0]?.n) === 0) return Date.now() - started
+      await sleep(200)
+    }
+    return undefined
+  })
+}
