@@ -18,11 +18,14 @@ export function clientFigures(recorder: Recorder) {
     counts[String(sample.status)] = (counts[String(sample.status)] ?? 0) + 1
     worstMs = Math.max(worstMs, sample.ms)
   }
-  const serverErrors = recorder.samples.filter(
+  const failing = recorder.samples.filter(
     (s) => typeof s.status === 'number' && s.status >= 500 && !(s.status === 503 && s.retryAfter),
-  ).length
+  )
+  const serverErrors = failing.length
+  const serverErrorsByOp: Record<string, number> = {}
+  for (const sample of failing) serverErrorsByOp[sample.op] = (serverErrorsByOp[sample.op] ?? 0) + 1
   const hung = recorder.samples.filter((s) => s.status === 'timeout').length
-  return { requests: recorder.samples.length, counts, worstMs, serverErrors, hung }
+  return { requests: recorder.samples.length, counts, worstMs, serverErrors, serverErrorsByOp, hung }
 }
 
 /**
@@ -39,7 +42,7 @@ export async function checkInvariants(
     {
       name: 'no 500 (a 503 carries Retry-After)',
       held: figures.serverErrors === 0,
-      detail: `${figures.serverErrors} of ${figures.requests}`,
+      detail: `${figures.serverErrors} of ${figures.requests}${figures.serverErrors ? ` ${JSON.stringify(figures.serverErrorsByOp)}` : ''}`,
     },
     {
       name: 'no request past its bound',

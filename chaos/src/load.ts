@@ -187,8 +187,9 @@ export async function runMixedLoad(
     }
   }
   const reader = async () => {
-    const auth = { authorization: `Bearer ${target.tokens.consumer}` }
     for (let n = 0; !options.signal.aborted; n++) {
+      // Read each time: a scenario may hand out new tokens (a rotated signing key).
+      const auth = { authorization: `Bearer ${target.tokens.consumer}` }
       const published = recorder.publications.flatMap((p) => [...p.messageIds])
       const pick = published[Math.floor(Math.random() * published.length)]
       if (n % 3 === 0 || !pick) {

@@ -2,10 +2,14 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { memoryOf, startRegistry } from '@ebox/bench'
+import { SCOPES } from '@ebox/contract'
+import type { IntrospectionBehaviour } from '@ebox/token-issuer'
 import pg from 'pg'
 import { checkInvariants, clientFigures, type Invariant } from './invariants.ts'
-import { publicationBody, publish, Recorder, randomContent, runMixedLoad } from './load.ts'
-import type { ChaosSystem } from './system.ts'
+import { BOUNDS_MS, publicationBody, publish, Recorder, randomContent, runMixedLoad } from './load.ts'
+import { type SlowConnection, slowConnection } from './slow-clients.ts'
+import { type ChaosSystem, mintTokens } from './system.ts'
 
 export interface ScenarioOptions {
   /** How long a fault lasts (PostgreSQL unreachable, EES down …). */
@@ -30,7 +34,7 @@ export interface Scenario {
   id: string
   title: string
   /** Injects the fault while the load runs and lifts it; says what it did. */
-  inject(system: ChaosSystem, options: ScenarioOptions, notes: string[]): Promise<string>
+  inject(system: ChaosSystem, options: ScenarioOptions, notes: string[], recorder: Recorder): Promise<string>
 }
 
 const LOAD = { publishers: 2, readers: 2, paceMs: 20 }
@@ -48,7 +52,7 @@ export async function runScenario(
   const load = runMixedLoad(recorder, system.target, { ...LOAD, signal: stop.signal, recoveryMs: 60_000 })
   const notes: string[] = []
   await sleep(1_000)
-  const injected = await scenario.inject(system, options, notes)
+  const injected = await scenario.inject(system, options, notes, recorder)
   const recoveryMs = await timeToRecover(system, 60_000)
   await sleep(2_000)
   stop.abort()
@@ -239,7 +243,114 @@ export const SCENARIOS: Scenario[] = [
       return `disk_full (53100) on content inserts for ${holdSeconds / 2} s, then the database read-only (25006) with sessions terminated for ${holdSeconds / 2} s`
     },
   },
+  {
+    id: '5',
+    title: 'Authorisation server: JWKS rotated (jwt), introspection down then slow (introspection)',
+    async inject(system, { holdSeconds }, notes, recorder) {
+      // jwt: a new signing key, the old one withdrawn; callers get new tokens, the service must fetch the JWKS.
+      const oldKid = system.issuer.kid
+      await system.issuer.rotateKeys({ keepPrevious: false })
+      system.target.tokens = await mintTokens(system)
+      notes.push(`JWKS rotated ${oldKid} → ${system.issuer.kid}, previous key withdrawn, new tokens from then on`)
+      // introspection: a second registry on the same database; every probe carries a token it has never seen.
+      const introspecting = await startRegistry({
+        databaseUrl: system.serviceDatabaseUrl,
+        issuer: system.issuer,
+        mode: 'introspection',
+        logDir: join(system.workDir, 'logs'),
+        keepLog: true,
+        env: { PUBLICATION_STAGING_DIR: join(system.workDir, 'staging'), INTROSPECTION_TIMEOUT_MS: '2000' },
+      })
+      try {
+        const probe = async () => {
+          const token = await system.issuer.mint({
+            scopes: [SCOPES.documentConsumer],
+            cbe: system.dataset.publicationEbox,
+            clientId: 'chaos-portal',
+          })
+          await recorder.exchange(
+            'list',
+            `${introspecting.url}/ebox/messages?page=1&pageSize=25`,
+            { headers: { authorization: `Bearer ${token}` } },
+            BOUNDS_MS.read,
+          )
+        }
+        const phases: [IntrospectionBehaviour, number][] = [
+          ['down', holdSeconds],
+          ['slow', Math.ceil(holdSeconds / 2)],
+          ['normal', 2],
+        ]
+        for (const [behaviour, seconds] of phases) {
+          system.issuer.setIntrospectionBehaviour(behaviour, 4_000)
+          const from = recorder.samples.length
+          const until = Date.now() + seconds * 1000
+          while (Date.now() < until) await probe()
+          const seen = statusCounts(recorder.samples.slice(from))
+          notes.push(`introspection ${behaviour} ${seconds} s: fresh-token lists answered ${JSON.stringify(seen)}`)
+        }
+      } finally {
+        system.issuer.setIntrospectionBehaviour('normal')
+        await introspecting.stop()
+      }
+      return `JWKS rotation (old key removed); introspection down ${holdSeconds} s then slow (4 s > 2 s timeout) ${Math.ceil(holdSeconds / 2)} s, fresh tokens`
+    },
+  },
+  {
+    id: '8',
+    title: 'Slow clients: slowloris headers, 1 byte/s body, a 50 MB download never read',
+    async inject(system, { holdSeconds }, notes) {
+      const holdMs = Math.max(holdSeconds, 95) * 1000
+      const bigReader = await system.issuer.mint({
+        scopes: [SCOPES.documentConsumer],
+        cbe: system.dataset.bigEbox,
+        clientId: 'chaos-portal',
+        expiresIn: 3600,
+      })
+      const downloadPath = `/ebox/messages/${system.dataset.downloadMessageIds[1]}/attachments/1/content`
+      const before = (await memoryOf(system.registry.pid)).rssBytes
+      const kinds: SlowConnection['kind'][] = [
+        ...Array<SlowConnection['kind']>(20).fill('slowloris'),
+        ...Array<SlowConnection['kind']>(2).fill('trickle-body'),
+        ...Array<SlowConnection['kind']>(3).fill('unread-download'),
+      ]
+      let peak = before
+      const watching = setInterval(() => {
+        memoryOf(system.registry.pid)
+          .then((m) => {
+            peak = Math.max(peak, m.rssBytes)
+          })
+          .catch(() => {})
+      }, 1_000)
+      const ended = await Promise.all(
+        kinds.map((kind) =>
+          slowConnection(system.target.url, kind, {
+            holdMs,
+            token: kind === 'unread-download' ? bigReader : system.target.tokens.publisher,
+            downloadPath,
+          }),
+        ),
+      )
+      clearInterval(watching)
+      for (const kind of new Set(kinds)) {
+        const mine = ended.filter((e) => e.kind === kind)
+        const closed = mine.filter((e) => e.closedAfterMs !== undefined).map((e) => e.closedAfterMs!)
+        notes.push(
+          `${mine.length} × ${kind}: ${closed.length} closed by the server (after ${closed.length ? `${Math.round(Math.min(...closed) / 1000)}–${Math.round(Math.max(...closed) / 1000)} s` : '—'}), answers ${JSON.stringify([...new Set(mine.map((e) => e.answer ?? 'none'))])}, received ${Math.round(Math.max(...mine.map((e) => e.receivedBytes)) / 1024)} KiB at most`,
+        )
+      }
+      notes.push(
+        `registry RSS ${(before / 1048576).toFixed(0)} MiB before, ${(peak / 1048576).toFixed(0)} MiB at peak while the slow connections were open`,
+      )
+      return `20 slowloris connections (a header byte per second), 2 publication bodies at 1 byte/s, 3 unread ${Math.round(system.dataset.spec.downloadBytes[1] / 1048576)} MiB downloads, held up to ${holdMs / 1000} s`
+    },
+  },
 ]
+
+function statusCounts(samples: { status: unknown }[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const sample of samples) counts[String(sample.status)] = (counts[String(sample.status)] ?? 0) + 1
+  return counts
+}
 
 /** Milliseconds until no newDocument is pending in the outbox. */
 async function outboxDrainMs(system: ChaosSystem, boundMs: number): Promise<number | undefined> {

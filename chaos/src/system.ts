@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import {
+  AUDIENCE,
   type Dataset,
   generateDataset,
   type OAuthMode,
@@ -41,6 +42,8 @@ export interface ChaosSystem {
   /** Superuser connection to the service's database, direct (not through the relay). */
   adminUrl: string
   target: Target
+  /** The service's connection string: through the relay. */
+  serviceDatabaseUrl: string
   registry: RegistryProcess
   /** The registry's Prometheus endpoint. */
   metricsUrl: string
@@ -63,6 +66,17 @@ export interface SystemOptions {
 }
 
 export async function startChaosSystem(options: SystemOptions = {}): Promise<ChaosSystem> {
+  // What has started so far, stopped in reverse when a later step fails (no stray PostgreSQL or registry).
+  const started: (() => Promise<unknown>)[] = []
+  try {
+    return await assemble(options, started)
+  } catch (error) {
+    for (const stop of started.reverse()) await stop().catch(() => {})
+    throw error
+  }
+}
+
+async function assemble(options: SystemOptions, started: (() => Promise<unknown>)[]): Promise<ChaosSystem> {
   const log = options.log ?? (() => {})
   // Under /tmp with o+x: embedded PostgreSQL runs as the `postgres` user when the harness runs as root.
   const workDir = mkdtempSync('/tmp/ebox-chaos-')
@@ -71,7 +85,9 @@ export async function startChaosSystem(options: SystemOptions = {}): Promise<Cha
   mkdirSync(logDir)
   const pgPort = await freePort()
   const pgOptions = { dataDir: join(workDir, 'pg'), port: pgPort, persistent: true }
+  started.push(async () => rmSync(workDir, { recursive: true, force: true }))
   let postgres: RunningPostgres = await startEmbeddedPostgres(pgOptions)
+  started.push(() => postgres.stop())
   log(`private PostgreSQL on 127.0.0.1:${pgPort} (${workDir}/pg)`)
   const admin = new pg.Client({ connectionString: postgres.url })
   await admin.connect()
@@ -90,14 +106,16 @@ export async function startChaosSystem(options: SystemOptions = {}): Promise<Cha
   const relay = await startTcpRelay({ host: '127.0.0.1', port: pgPort })
   const serviceUrl = new URL(adminUrl)
   serviceUrl.port = String(relay.port)
-  const issuer = await startTokenIssuer()
+  started.push(() => relay.close())
+  const issuer = await startTokenIssuer({ audience: AUDIENCE })
+  started.push(() => issuer.close())
   const ees = await startEesStandIn()
+  started.push(() => ees.close())
   const mode = options.mode ?? 'jwt'
 
   const port = await freePort()
   const metricsPort = await freePort()
   const registryEnv = {
-    PORT: String(port),
     METRICS_PORT: String(metricsPort),
     PUBLICATION_STAGING_DIR: join(workDir, 'staging'),
     // The fault windows are seconds long: a statement stuck behind a cut connection gives up sooner.
@@ -110,9 +128,12 @@ export async function startChaosSystem(options: SystemOptions = {}): Promise<Cha
       mode,
       logDir,
       poolMax: 10,
+      port,
+      keepLog: true,
       env: registryEnv,
     })
   let registry = await launchRegistry()
+  started.push(() => registry.stop())
   log(`registry (${mode}) on ${registry.url}, pid ${registry.pid}`)
 
   const workerClient = await createClientCredentials(WORKER_CLIENT_ID)
@@ -151,28 +172,11 @@ export async function startChaosSystem(options: SystemOptions = {}): Promise<Cha
       ready: async () => (await fetch(`http://127.0.0.1:${healthPort}/health/ready`)).status === 200,
     })
   }
+  started.push(() => Promise.all(workers.map((worker) => (worker ? stopChild(worker, 5_000) : undefined))))
   await Promise.all([startWorker(0), startWorker(1)])
   log(`workers: pids ${workers.map((w) => w?.pid).join(', ')}`)
 
-  const target: Target = {
-    url: registry.url,
-    dataset,
-    tokens: {
-      publisher: await issuer.mint({
-        scopes: [SCOPES.publicationSender],
-        cbe: dataset.publicationSenderOrganizationId,
-        clientId: 'chaos-sender',
-        expiresIn: 6 * 3600,
-      }),
-      consumer: await issuer.mint({
-        scopes: [SCOPES.documentConsumer, SCOPES.referenceData],
-        cbe: dataset.publicationEbox,
-        clientId: 'chaos-portal',
-        expiresIn: 6 * 3600,
-      }),
-    },
-  }
-
+  const target: Target = { url: registry.url, dataset, tokens: { publisher: '', consumer: '' } }
   const system: ChaosSystem = {
     workDir,
     dataset,
@@ -181,6 +185,7 @@ export async function startChaosSystem(options: SystemOptions = {}): Promise<Cha
     relay,
     adminUrl,
     target,
+    serviceDatabaseUrl: serviceUrl.toString(),
     get registry() {
       return registry
     },
@@ -228,7 +233,26 @@ export async function startChaosSystem(options: SystemOptions = {}): Promise<Cha
       else log(`kept ${workDir} (logs in ${logDir})`)
     },
   }
+  system.target.tokens = await mintTokens(system)
   return system
+}
+
+/** A sender's token and the portal's token for the e-Box the load publishes to, from the issuer's current key. */
+export async function mintTokens(system: Pick<ChaosSystem, 'issuer' | 'dataset'>): Promise<Target['tokens']> {
+  return {
+    publisher: await system.issuer.mint({
+      scopes: [SCOPES.publicationSender],
+      cbe: system.dataset.publicationSenderOrganizationId,
+      clientId: 'chaos-sender',
+      expiresIn: 6 * 3600,
+    }),
+    consumer: await system.issuer.mint({
+      scopes: [SCOPES.documentConsumer, SCOPES.referenceData],
+      cbe: system.dataset.publicationEbox,
+      clientId: 'chaos-portal',
+      expiresIn: 6 * 3600,
+    }),
+  }
 }
 
 /** Resolves once `pid` is gone (a SIGKILLed child is reaped by Node at once). */
