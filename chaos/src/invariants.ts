@@ -61,7 +61,11 @@ export async function checkInvariants(
     await client.end()
   }
   const audit = await system.cli(['audit', 'verify'])
-  invariants.push({ name: 'audit chain verifies', held: audit === 0, detail: `registry audit verify → ${audit}` })
+  invariants.push({
+    name: 'audit chain verifies',
+    held: audit === 0,
+    detail: `registry audit verify → ${audit}`,
+  })
   return invariants
 }
 
@@ -172,5 +176,9 @@ async function noOrphanedContent(client: pg.Client): Promise<Invariant> {
     `SELECT count(*) AS n FROM contents c WHERE NOT EXISTS (SELECT 1 FROM attachments a WHERE a.content_id = c.content_id)`,
   )
   const orphans = Number(rows[0]?.n)
-  return { name: 'no orphaned content', held: orphans === 0, detail: `${orphans} contents rows without attachment` }
+  return {
+    name: 'no orphaned content',
+    held: orphans === 0,
+    detail: `${orphans} contents rows without attachment`,
+  }
 }

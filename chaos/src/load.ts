@@ -200,7 +200,12 @@ export async function runMixedLoad(
           BOUNDS_MS.read,
         )
       } else if (n % 3 === 1) {
-        await recorder.exchange('detail', `${target.url}/ebox/messages/${pick}`, { headers: auth }, BOUNDS_MS.read)
+        await recorder.exchange(
+          'detail',
+          `${target.url}/ebox/messages/${pick}`,
+          { headers: auth },
+          BOUNDS_MS.read,
+        )
       } else {
         await recorder.exchange(
           'download',

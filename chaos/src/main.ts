@@ -28,7 +28,10 @@ const log = (line: string) => console.log(line)
 const startedAt = new Date().toISOString()
 const load = loadavg()[0]!.toFixed(1)
 
-const system = await startChaosSystem({ log, bigDownloadBytes: Number(values['big-download-mib']) * 1024 * 1024 })
+const system = await startChaosSystem({
+  log,
+  bigDownloadBytes: Number(values['big-download-mib']) * 1024 * 1024,
+})
 // Interrupted: the registry, workers and private PostgreSQL go too, never left running.
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => {

@@ -75,7 +75,8 @@ export async function runSoak(
   stop.abort()
   await running
   const counts: Record<string, number> = {}
-  for (const sample of recorder.samples) counts[String(sample.status)] = (counts[String(sample.status)] ?? 0) + 1
+  for (const sample of recorder.samples)
+    counts[String(sample.status)] = (counts[String(sample.status)] ?? 0) + 1
   const first = windows[Math.min(1, windows.length - 1)]!
   const last = windows[windows.length - 1]!
   const bad = recorder.samples.filter((s) => typeof s.status !== 'number' || s.status >= 500).length

@@ -16,10 +16,13 @@ afterAll(async () => {
   await system?.stop()
 }, 60_000)
 
-describe.each(SCENARIOS.filter((s) => ['1a', '1b', '2', '3'].includes(s.id)))('scenario $id: $title', (scenario) => {
-  it('holds every invariant under load', async () => {
-    const result = await runScenario(system, scenario, { holdSeconds: 3, log: () => {} })
-    expect(result.figures.requests).toBeGreaterThan(0)
-    expect(result.invariants.filter((i) => !i.held)).toEqual([])
-  })
-})
+describe.each(SCENARIOS.filter((s) => ['1a', '1b', '2', '3'].includes(s.id)))(
+  'scenario $id: $title',
+  (scenario) => {
+    it('holds every invariant under load', async () => {
+      const result = await runScenario(system, scenario, { holdSeconds: 3, log: () => {} })
+      expect(result.figures.requests).toBeGreaterThan(0)
+      expect(result.invariants.filter((i) => !i.held)).toEqual([])
+    })
+  },
+)

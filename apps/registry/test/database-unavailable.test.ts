@@ -97,6 +97,7 @@ describe('isDatabaseUnavailable', () => {
     [{ code: '57P03', message: 'the database system is starting up' }],
     [{ code: '25006', message: 'cannot execute INSERT in a read-only transaction' }],
     [{ code: '53300', message: 'sorry, too many clients already' }],
+    [{ code: '53100', message: 'could not extend file: No space left on device' }],
     [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' }],
     [new Error('Connection terminated unexpectedly')],
     [new Error('timeout exceeded when trying to connect')],
