@@ -52,7 +52,11 @@ export async function runScenario(
   const load = runMixedLoad(recorder, system.target, { ...LOAD, signal: stop.signal, recoveryMs: 60_000 })
   const notes: string[] = []
   await sleep(1_000)
-  const injected = await scenario.inject(system, options, notes, recorder)
+  // A harness failure is the scenario's failure, not the run's: the next scenarios still run.
+  const injected = await scenario.inject(system, options, notes, recorder).catch((error: Error) => {
+    notes.push(`the injection failed: ${error.message}`)
+    return 'failed to inject'
+  })
   const recoveryMs = await timeToRecover(system, 60_000)
   await sleep(2_000)
   stop.abort()
@@ -74,7 +78,7 @@ export async function runScenario(
     recoveryMs,
     invariants,
     notes,
-    passed: invariants.every((i) => i.held),
+    passed: invariants.every((i) => i.held) && injected !== 'failed to inject',
   }
   printResult(result, options.log)
   return result
@@ -241,6 +245,8 @@ export const SCENARIOS: Scenario[] = [
       })
       await sleep(holdSeconds * 500)
       await asAdmin(system, async (c) => {
+        // This session is read-only too (it began after the ALTER): lift that first.
+        await c.query('SET default_transaction_read_only = off')
         await c.query('ALTER DATABASE ebox_chaos RESET default_transaction_read_only')
         await c.query(
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ebox_chaos' AND pid <> pg_backend_pid()`,
