@@ -4,7 +4,8 @@ import type { Dataset } from '@ebox/bench'
 
 /** One HTTP exchange as the client saw it: `timeout` = no answer within the bound, `network` = no answer at all. */
 export interface Sample {
-  op: 'publish' | 'replay' | 'list' | 'detail' | 'download'
+  /** `probe`: a scenario's own request beside the mixed load (e.g. a list with a token never seen before). */
+  op: 'publish' | 'replay' | 'list' | 'detail' | 'download' | 'probe'
   status: number | 'timeout' | 'network'
   ms: number
   /** Milliseconds since the run's origin, when the request started. */

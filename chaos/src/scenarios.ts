@@ -142,8 +142,8 @@ export const SCENARIOS: Scenario[] = [
     async inject(system, _options, notes) {
       const started = Date.now()
       await system.restartPostgres()
-      notes.push(`PostgreSQL was down ${Date.now() - started} ms (stop -m fast, start)`)
-      return 'pg_ctl stop -m fast (SIGINT to the postmaster), then start'
+      notes.push(`PostgreSQL was down ${Date.now() - started} ms (fast shutdown, start)`)
+      return 'fast shutdown (SIGINT to the postmaster, as pg_ctl stop -m fast), then start'
     },
   },
   {
@@ -283,7 +283,7 @@ export const SCENARIOS: Scenario[] = [
             clientId: 'chaos-portal',
           })
           await recorder.exchange(
-            'list',
+            'probe',
             `${introspecting.url}/ebox/messages?page=1&pageSize=25`,
             { headers: { authorization: `Bearer ${token}` } },
             BOUNDS_MS.read,
@@ -299,7 +299,7 @@ export const SCENARIOS: Scenario[] = [
           const from = recorder.samples.length
           const until = Date.now() + seconds * 1000
           while (Date.now() < until) await probe()
-          const seen = statusCounts(recorder.samples.slice(from))
+          const seen = statusCounts(recorder.samples.slice(from).filter((sample) => sample.op === 'probe'))
           notes.push(
             `introspection ${behaviour} ${seconds} s: fresh-token lists answered ${JSON.stringify(seen)}`,
           )

@@ -10,7 +10,7 @@ let system: ChaosSystem
 
 beforeAll(async () => {
   system = await startChaosSystem()
-}, 180_000)
+}, 420_000)
 
 afterAll(async () => {
   await system?.stop()
