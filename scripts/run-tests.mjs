@@ -9,7 +9,7 @@ const root = new URL('..', import.meta.url).pathname
 const packageDirs = ['apps', 'packages', '.']
   .flatMap((group) =>
     group === '.'
-      ? ['infra', 'bench', 'capacity'].map((name) => join(root, name))
+      ? ['infra', 'bench', 'capacity', 'chaos'].map((name) => join(root, name))
       : existsSync(join(root, group))
         ? readdirSync(join(root, group)).map((name) => join(root, group, name))
         : [],

@@ -3,6 +3,7 @@ import { SCOPES } from '@ebox/contract'
 import { createIsolatedDatabase, type IsolatedDatabase, testAdminUrl } from '@ebox/dev-postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isDatabaseUnavailable } from '../src/db/unavailable.ts'
+import { filePart, jsonPart, messageToPublish, publish, publisherToken } from './support/publication.ts'
 import { startTestRegistry, type TestRegistry } from './support/registry.ts'
 
 /**
@@ -69,6 +70,25 @@ describe('the database goes away and comes back', () => {
     const back = await list()
     expect(back.statusCode, back.body).toBe(200)
   })
+
+  it('answers a write 503 with Retry-After too, though its audit record cannot be written either', async () => {
+    // A write that fails with 5xx is audited (it may have changed something); with PostgreSQL gone that record
+    // fails as well, and must not turn the 503 into a 500 (issue 20, found by `pnpm chaos`).
+    const publisher = await registry.token(publisherToken)
+    accepting = false
+    for (const socket of sockets) socket.destroy()
+    try {
+      const down = await publish(registry.app, publisher, [
+        jsonPart(messageToPublish()),
+        filePart('file1', Buffer.from('%PDF-1.7 letter')),
+      ])
+      expect(down.statusCode, down.body).toBe(503)
+      expect(down.headers['retry-after']).toBe('2')
+      expect(down.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+    } finally {
+      accepting = true
+    }
+  })
 })
 
 describe('isDatabaseUnavailable', () => {
@@ -77,6 +97,7 @@ describe('isDatabaseUnavailable', () => {
     [{ code: '57P03', message: 'the database system is starting up' }],
     [{ code: '25006', message: 'cannot execute INSERT in a read-only transaction' }],
     [{ code: '53300', message: 'sorry, too many clients already' }],
+    [{ code: '53100', message: 'could not extend file: No space left on device' }],
     [{ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:5432' }],
     [new Error('Connection terminated unexpectedly')],
     [new Error('timeout exceeded when trying to connect')],

@@ -177,10 +177,14 @@ export async function startRegistry(options: {
   mode: OAuthMode
   logDir: string
   poolMax?: number
+  /** The API's port; default a free one (a harness that restarts the registry keeps its port). */
+  port?: number
+  /** Keep the service's own log (stdout) in the log file too; default: discarded, as its cost is not measured. */
+  keepLog?: boolean
   /** More environment, e.g. CONTENT_STORE and S3_* (src/object-store.ts). */
   env?: Record<string, string>
 }): Promise<RegistryProcess> {
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const controlPort = await freePort()
   const env: Record<string, string> = {
     NODE_ENV: 'production',
@@ -223,6 +227,7 @@ export async function startRegistry(options: {
     {
       env,
       logFile: join(options.logDir, `registry-${options.mode}.log`),
+      ...(options.keepLog ? { stdout: 'log' as const } : {}),
       ready: async () => (await fetch(`${url}/health/ready`)).status === 200,
     },
   )

@@ -1,7 +1,7 @@
 /**
  * Errors that mean PostgreSQL cannot serve right now rather than that the request is wrong: the server restarts,
- * fails over (a switchover terminates every session; a demoted primary refuses writes), is unreachable, or has no
- * connection left. The API answers them 503 with Retry-After, so clients retry instead of reporting a failure.
+ * fails over (a switchover terminates every session; a demoted primary refuses writes), is unreachable, has no
+ * connection left, or has run out of disk or memory. The API answers them 503 with Retry-After, so clients retry instead of reporting a failure.
  */
 const UNAVAILABLE_SQLSTATES = new Set([
   '08000', // connection_exception
@@ -10,6 +10,9 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '08004', // sqlserver_rejected_establishment_of_sqlconnection
   '08006', // connection_failure
   '25006', // read_only_sql_transaction: the session reached a primary that has just been demoted
+  '53000', // insufficient_resources
+  '53100', // disk_full: writes fail until space is freed; reads go on
+  '53200', // out_of_memory
   '53300', // too_many_connections
   '57P01', // admin_shutdown: fast shutdown, switchover
   '57P02', // crash_shutdown

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import type pg from 'pg'
 import { type AuditEntry, auditMicros, auditTimestamp, formatMicros } from '../audit/chain.ts'
 import { AuditWriter, appendAudit } from '../audit/store.ts'
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/unavailable.ts'
 import { WRITE_METHODS } from '../http-methods.ts'
 
 declare module 'fastify' {
@@ -71,14 +72,28 @@ export async function auditInTransaction(
   } catch (error) {
     request.server.metrics.auditWriteFailures.inc({ kind: 'write' })
     request.log.error({ err: error }, 'audit record could not be written')
-    throw new RegistryError('INTERNAL_ERROR', undefined, { cause: error })
+    throw auditFailure(error)
   }
   request.auditRecorded = true
 }
 
 /**
+ * What a write answers when its audit record cannot be written: 503 with Retry-After when PostgreSQL is down or
+ * restarting (the write's own outcome is the same uncertain one, and the client should retry), else 500.
+ */
+function auditFailure(error: unknown): RegistryError {
+  return isDatabaseUnavailable(error)
+    ? new RegistryError('SERVICE_UNAVAILABLE', undefined, {
+        cause: error,
+        headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+      })
+    : new RegistryError('INTERNAL_ERROR', undefined, { cause: error })
+}
+
+/**
  * One audit record per audited call (federation-duties §4), written before the response leaves. A write whose
- * record cannot be written answers 500 instead of its result; a read is answered anyway. Both failures are logged
+ * record cannot be written answers 500 instead of its result (503 with Retry-After when the database is
+ * unavailable, as during a restart: the 503 the route gave then stays a 503); a read is answered anyway. Both failures are logged
  * and counted (`audit_write_failures_total`).
  */
 export default fp(
@@ -100,7 +115,9 @@ export default fp(
         const write = WRITE_METHODS.has(request.method)
         app.metrics.auditWriteFailures.inc({ kind: write ? 'write' : 'read' })
         request.log.error({ err: error }, 'audit record could not be written')
-        if (write) throw new RegistryError('INTERNAL_ERROR', undefined, { cause: error })
+        // A failure already answered (a 503 while PostgreSQL restarts) stays as it is: replacing it could only
+        // lose its Retry-After, and Fastify renders an error thrown while sending an error outside the table.
+        if (write && reply.statusCode < 500) throw auditFailure(error)
       }
       return payload
     })
