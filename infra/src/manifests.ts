@@ -427,6 +427,7 @@ function runtimeEnv(s: Settings): Record<string, string> {
     PARTITION_SERVICE_URL: s.partitionService.url,
     CORS_ORIGINS: s.corsOrigins.join(','),
     CERTIFICATION_RESET_ENABLED: s.certificationReset ? 'true' : undefined,
+    CERTIFICATION_TEST_EBOXES: s.certificationTestEboxes?.join(','),
     // The pods are reachable only through the ingress controller: one proxy whose X-Forwarded-For is true.
     TRUST_PROXY_HOPS: '1',
     ...objectStorageEnv(s.objectStorage),

@@ -2,7 +2,6 @@ import { SCOPES } from '@ebox/contract'
 import { DEMO } from '@ebox/demo-data'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedCommand } from '../src/cli/seed.ts'
-import { loadConfig } from '../src/config.ts'
 import { type DemoRegistry, startDemoRegistry } from './support/demo.ts'
 import { startTestRegistry } from './support/registry.ts'
 
