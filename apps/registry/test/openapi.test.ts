@@ -172,6 +172,14 @@ describe('the OpenAPI document', () => {
       const response = await registry.app.inject({ method, url, headers: { ...registry.main, ...headers } })
       expectDocumented(method, url, response)
     }
+    const update = await registry.app.inject({
+      method: 'PATCH',
+      url: '/ebox/messages',
+      headers: { ...registry.main, 'content-type': 'application/merge-patch+json' },
+      payload: JSON.stringify({ items: [{ messageId: messages.mainPdf, visible: true }], totalItems: 1 }),
+    })
+    expect(update.statusCode).toBe(200)
+    expectDocumented('PATCH', '/ebox/messages', update)
     const anonymous = await registry.app.inject({ method: 'GET', url: '/ebox/messages' })
     expect(anonymous.statusCode).toBe(401)
     expectDocumented('GET', '/ebox/messages', anonymous)

@@ -11,8 +11,8 @@ export const RESET_LOCK = `SELECT pg_advisory_xact_lock(hashtext('ebox-demo-data
 /**
  * Loads the demo data set (`@ebox/demo-data`) with every date relative to `now`: its reference data, its three
  * e-Boxes with their partitions, and their messages with real content. The e-Boxes of the set are emptied first,
- * so loading again restores exactly the set (what `POST /certification/resetDataSet` does). One transaction:
- * all or nothing. Used by `registry seed demo`, the quickstart, the certification reset and the tests.
+ * so loading again restores exactly the set. One transaction: all or nothing. Used by `registry seed demo`, the
+ * quickstart and the tests; the certification reset loads the same set from its file (test-data-load.ts).
  */
 export async function seedDemoDataSet(pool: pg.Pool, now: Date = new Date()): Promise<DemoDataSet> {
   const set = buildDemoDataSet(now)

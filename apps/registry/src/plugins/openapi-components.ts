@@ -48,3 +48,28 @@ export function hoistNamedSchemas<T extends object>(document: T): T {
   const paths = visit((root.paths as Json) ?? {})
   return { ...root, paths, components: { ...components, schemas } } as unknown as T
 }
+
+const GENERATED_DESCRIPTION = 'Default Response'
+
+/**
+ * Responses the route schemas did not describe get their status's reason phrase (RFC 9110), errors with the
+ * StatusMessage they carry, instead of the generator's "Default Response". Runs on hoistNamedSchemas' copy.
+ */
+export function describeResponses<T extends object>(
+  document: T,
+  reasons: Record<string, string | undefined>,
+): T {
+  const paths = (
+    document as { paths?: Record<string, Record<string, { responses?: Record<string, JsonObject> }>> }
+  ).paths
+  for (const item of Object.values(paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        if (response.description !== GENERATED_DESCRIPTION) continue
+        const reason = reasons[status] ?? status
+        response.description = Number(status) >= 400 ? `${reason}: a StatusMessage` : reason
+      }
+    }
+  }
+  return document
+}

@@ -1,10 +1,11 @@
+import { STATUS_CODES } from 'node:http'
 import { CONTRACT } from '@ebox/contract'
 import swagger from '@fastify/swagger'
 import type { TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { errorResponses } from './errors.ts'
-import { hoistNamedSchemas } from './openapi-components.ts'
+import { describeResponses, hoistNamedSchemas } from './openapi-components.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -79,7 +80,9 @@ export default fp(
         }
       },
       transformObject: (document) =>
-        'openapiObject' in document ? hoistNamedSchemas(document.openapiObject) : document.swaggerObject,
+        'openapiObject' in document
+          ? describeResponses(hoistNamedSchemas(document.openapiObject), STATUS_CODES)
+          : document.swaggerObject,
     })
     app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
   },
