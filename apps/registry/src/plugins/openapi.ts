@@ -18,7 +18,7 @@ declare module 'fastify' {
 }
 
 /** The scheme every authenticated operation names: the bearer token the auth plugin verifies. */
-export const BEARER_SECURITY = [{ bearer: [] }]
+const BEARER_SECURITY = [{ bearer: [] }]
 
 /**
  * Errors any route may answer whatever its own schema lists: the edge filter (400: a byte no parameter may hold),
