@@ -87,8 +87,12 @@ export const StackConfig = Type.Object(
         Type.String({ minLength: 1, maxLength: 500 }),
       ),
     ),
-    /** Allow `POST /certification/resetDataSet` (CERTIFICATION_RESET_ENABLED); refused in production. */
+    /** Allow `POST /certification/resetDataSet` (CERTIFICATION_RESET_ENABLED), for the test e-Boxes only. */
     certificationReset: Type.Optional(Type.Boolean()),
+    /** The test e-Boxes a reset may rewrite (CERTIFICATION_TEST_EBOXES): enterprise numbers or SSINs. */
+    certificationTestEboxes: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[0-9]{10,11}$' }), { minItems: 1, uniqueItems: true }),
+    ),
     /** Attachment content in an S3-compatible bucket (src/object-storage.ts); absent: in PostgreSQL. */
     objectStorage: Type.Optional(ObjectStorage),
     logLevel: Type.Optional(
@@ -190,8 +194,11 @@ export function parseStackConfig(
   if (oauth.mode === 'jwt' && !(oauth.issuer && oauth.audience && oauth.jwksUrl)) {
     throw new ConfigError(`${project}:oauth.issuer, audience and jwksUrl are required in jwt mode`)
   }
-  if (config.certificationReset && config.environment === 'production') {
-    throw new ConfigError(`${project}:certificationReset cannot be true in production`)
+  // The service itself refuses to start so in ACC/PRD (apps/registry/src/config/certification.ts): checked here first.
+  if (config.certificationReset && !config.certificationTestEboxes?.length) {
+    throw new ConfigError(
+      `${project}:certificationReset needs certificationTestEboxes (the test e-Boxes it may reset)`,
+    )
   }
   // The service refuses to start in ACC/PRD without them (issue 23, finding 4): checked here first.
   if (!(oauth.issuer && oauth.audience)) {

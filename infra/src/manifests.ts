@@ -429,6 +429,7 @@ function runtimeEnv(s: Settings): Record<string, string> {
     // Keys checked against the image's variables by readSettings (config.ts).
     ...(s.federationProfile as Partial<Record<VariableName, string>> | undefined),
     CERTIFICATION_RESET_ENABLED: s.certificationReset ? 'true' : undefined,
+    CERTIFICATION_TEST_EBOXES: s.certificationTestEboxes?.join(','),
     // The pods are reachable only through the ingress controller: one proxy whose X-Forwarded-For is true.
     TRUST_PROXY_HOPS: '1',
     ...objectStorageEnv(s.objectStorage),

@@ -115,12 +115,17 @@ describe('stack config', () => {
     )
   })
 
-  test('refuses the certification reset in production (issue 23)', () => {
+  test('allows the certification reset in production for named test e-Boxes only (issue 18)', () => {
     const raw = prdRaw()
     raw.certificationReset = true
     expect(() => parseStackConfig('prd', raw, secretsSet)).toThrow(
-      /certificationReset cannot be true in production/,
+      /certificationReset needs certificationTestEboxes/,
     )
+    raw.certificationTestEboxes = ['0406798006']
+    expect(parseStackConfig('prd', raw, secretsSet)).toMatchObject({
+      certificationReset: true,
+      certificationTestEboxes: ['0406798006'],
+    })
   })
 
   test('takes each secret from a Pulumi secret or an existing Secret, exactly one', () => {

@@ -151,12 +151,12 @@ const failingCases: Record<string, { from: string; change: (props: object) => vo
     },
     message: /DATABASE_URL is set in plain text/,
   },
-  'no-certification-reset-in-production': {
+  'certification-reset-only-for-test-eboxes': {
     from: 'registry-config',
     change: (p) => {
       ;(p as { data: Record<string, string> }).data.CERTIFICATION_RESET_ENABLED = 'true'
     },
-    message: /CERTIFICATION_RESET_ENABLED is true in production/,
+    message: /CERTIFICATION_RESET_ENABLED is true without CERTIFICATION_TEST_EBOXES/,
   },
   'ingress-tls': {
     from: 'registry-ingress',

@@ -120,11 +120,7 @@ export async function buildApp({
   })
 
   await app.register(healthRoutes, { databaseUrl: config.databaseUrl })
-  await app.register(certificationRoutes, {
-    build: config.build,
-    environment: config.environment,
-    resetEnabled: config.certificationResetEnabled,
-  })
+  await app.register(certificationRoutes, { build: config.build, certification: config.certification })
   await app.register(consultationRoutes)
   await app.register(referenceDataRoutes)
   await app.register(publicationRoutes)

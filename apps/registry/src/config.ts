@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type FederationProfile, readFederationProfile } from '@ebox/contract'
+import { type CertificationConfig, readCertificationConfig } from './config/certification.ts'
 import {
   type ClientConfig,
   type ProcessConfig,
@@ -35,8 +36,8 @@ export interface Config extends ProcessConfig {
   publication: PublicationConfig
   /** Where attachment content is stored: PostgreSQL or an S3-compatible bucket (src/content/config.ts). */
   contentStore: ContentStoreConfig
-  /** `POST /certification/resetDataSet` allowed (CERTIFICATION_RESET_ENABLED; refused in production). */
-  certificationResetEnabled: boolean
+  /** `POST /certification/resetDataSet`: switched on or not, its test e-Boxes and test data file. */
+  certification: CertificationConfig
   /** `POST /eventNotifications`: how far into the future an event's time may lie (routes/event-notifications.ts). */
   eventNotifications: { maxFutureSkewSeconds: number }
   /** `/metrics` for Prometheus, on a port of its own (src/plugins/metrics.ts). */
@@ -215,7 +216,7 @@ function readServeConfig(read: Reader): Config {
       ...readPublicationGuards(read, common.db.poolMax),
     },
     contentStore: readContentStoreConfig(read),
-    certificationResetEnabled: read.boolean('CERTIFICATION_RESET_ENABLED', false),
+    certification: readCertificationConfig(read, common.environment),
     eventNotifications: {
       maxFutureSkewSeconds: read.integer('EVENT_MAX_FUTURE_SKEW_SECONDS', 30, 0, 300),
     },
@@ -231,9 +232,6 @@ function readServeConfig(read: Reader): Config {
   }
   if (config.eboxPreferences.url && !config.oauth.client) {
     read.problems.push('OAUTH_CLIENT_ID and OAUTH_CLIENT_KEY are required to call e-Box Preferences')
-  }
-  if (config.certificationResetEnabled && config.environment === 'production') {
-    read.problems.push('CERTIFICATION_RESET_ENABLED cannot be true with EBOX_ENVIRONMENT=production')
   }
   if (config.contentStore.kind === 's3' && config.publication.maxFileBytes > OBJECT_MAX_BYTES) {
     read.problems.push(`PUBLICATION_MAX_FILE_BYTES must be at most ${OBJECT_MAX_BYTES} with CONTENT_STORE=s3`)

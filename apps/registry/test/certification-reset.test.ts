@@ -2,7 +2,6 @@ import { SCOPES } from '@ebox/contract'
 import { DEMO } from '@ebox/demo-data'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedCommand } from '../src/cli/seed.ts'
-import { loadConfig } from '../src/config.ts'
 import { type DemoRegistry, startDemoRegistry } from './support/demo.ts'
 import { startTestRegistry } from './support/registry.ts'
 
@@ -87,41 +86,6 @@ describe('POST /certification/resetDataSet', () => {
       expect(response.statusCode).toBe(403)
     } finally {
       await closed.close()
-    }
-  })
-
-  it('cannot be switched on in production', () => {
-    expect(() =>
-      loadConfig({
-        DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
-        EBOX_ENVIRONMENT: 'production',
-        OAUTH_ISSUER: 'https://iss',
-        OAUTH_AUDIENCE: 'aud',
-        OAUTH_JWKS_URL: 'https://iss/jwks',
-        PARTITION_SERVICE_URL: '',
-        CERTIFICATION_RESET_ENABLED: 'true',
-      }),
-    ).toThrow(/CERTIFICATION_RESET_ENABLED cannot be true with EBOX_ENVIRONMENT=production/)
-  })
-
-  it('is refused in production', async () => {
-    const production = await startTestRegistry({
-      EBOX_ENVIRONMENT: 'production',
-      PUBLIC_BASE_URL: 'https://registry.example',
-      CERTIFICATION_RESET_ENABLED: 'false',
-    }).catch(() => undefined)
-    expect(production).toBeDefined()
-    if (!production) return
-    try {
-      const token = await production.token({ scopes: [SCOPES.certification], cbe: undefined })
-      const response = await production.app.inject({
-        method: 'POST',
-        url: '/certification/resetDataSet',
-        headers: { authorization: `Bearer ${token}` },
-      })
-      expect(response.statusCode).toBe(403)
-    } finally {
-      await production.close()
     }
   })
 })

@@ -194,13 +194,13 @@ export const resourceRules: ResourceRule[] = [
     },
   ),
   rule<IConfigMap>(
-    'no-certification-reset-in-production',
-    'CERTIFICATION_RESET_ENABLED (rewrites the demo e-Boxes) is never true in a production configuration.',
+    'certification-reset-only-for-test-eboxes',
+    'CERTIFICATION_RESET_ENABLED (rewrites e-Boxes) is true only with CERTIFICATION_TEST_EBOXES naming the test e-Boxes.',
     [types.configMap],
     (props, report) => {
       const data = props.data ?? {}
-      if (data.EBOX_ENVIRONMENT === 'production' && data.CERTIFICATION_RESET_ENABLED === 'true') {
-        report('CERTIFICATION_RESET_ENABLED is true in production')
+      if (data.CERTIFICATION_RESET_ENABLED === 'true' && !data.CERTIFICATION_TEST_EBOXES?.trim()) {
+        report('CERTIFICATION_RESET_ENABLED is true without CERTIFICATION_TEST_EBOXES')
       }
     },
   ),

@@ -31,8 +31,6 @@ export const CONTRACT = {
   consultationRecordIntervalSeconds: 3600,
   /** Media types PATCH /ebox/messages accepts (RFC 7396 merge patch; plain JSON for lenient clients). */
   updateMediaTypes: ['application/merge-patch+json', 'application/json'] as const,
-  /** POST /certification/resetDataSet rewrites the demo e-Boxes: refused (403) in these environments. */
-  resetDataSetRefusedIn: ['production'] as const,
 } as const
 
 export type Language = (typeof CONTRACT.languages)[number]

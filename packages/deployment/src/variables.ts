@@ -85,6 +85,8 @@ export const VARIABLES = {
   RATE_LIMIT_PER_IP: { processes: SERVE },
   EVENT_MAX_FUTURE_SKEW_SECONDS: { processes: SERVE },
   CERTIFICATION_RESET_ENABLED: { processes: SERVE },
+  CERTIFICATION_TEST_EBOXES: { processes: SERVE },
+  CERTIFICATION_TEST_DATA_FILE: { processes: SERVE },
   APP_VERSION: { processes: SERVE },
   PUBLIC_BASE_URL: { processes: SERVE },
   GIT_COMMIT: { processes: SERVE },

@@ -1,36 +1,27 @@
 import { messageSearchText, requestedActionOf } from '@ebox/contract'
-import { buildDemoDataSet, DEMO, type DemoDataSet, type DemoMessage } from '@ebox/demo-data'
+import { buildDemoDataSet, DEMO, type DemoDataSet, type DemoEbox, type DemoMessage } from '@ebox/demo-data'
 import type pg from 'pg'
 import { writeBufferContent } from '../db/content-store.ts'
 import { inTransaction } from '../db/pool.ts'
 import { importReferenceData, parseReferenceDataImport } from '../repositories/reference-data/import.ts'
 
+/** Two loads at once (seed, resets) would interleave their deletes and inserts. */
+export const RESET_LOCK = `SELECT pg_advisory_xact_lock(hashtext('ebox-demo-data-set'))`
+
 /**
  * Loads the demo data set (`@ebox/demo-data`) with every date relative to `now`: its reference data, its three
  * e-Boxes with their partitions, and their messages with real content. The e-Boxes of the set are emptied first,
- * so loading again restores exactly the set (what `POST /certification/resetDataSet` does). One transaction:
- * all or nothing. Used by `registry seed demo`, the quickstart, the certification reset and the tests.
+ * so loading again restores exactly the set. One transaction: all or nothing. Used by `registry seed demo`, the
+ * quickstart and the tests; the certification reset loads the same set from its file (test-data-load.ts).
  */
 export async function seedDemoDataSet(pool: pg.Pool, now: Date = new Date()): Promise<DemoDataSet> {
   const set = buildDemoDataSet(now)
   await inTransaction(pool, async (client) => {
-    // Two resets at once would interleave their deletes and inserts.
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('ebox-demo-data-set'))`)
+    await client.query(RESET_LOCK)
     await importReferenceData(client, parseReferenceDataImport(set.referenceData))
     for (const ebox of set.eboxes) {
       await emptyEbox(client, ebox.eboxType, ebox.id)
-      await client.query(
-        `INSERT INTO eboxes (recipient_type, recipient_id, last_consultation_at) VALUES ($1, $2, $3)
-         ON CONFLICT (recipient_type, recipient_id) DO UPDATE SET last_consultation_at = excluded.last_consultation_at`,
-        [ebox.eboxType, ebox.id, ebox.lastConsultationAt ?? null],
-      )
-      if (ebox.eboxType === 'enterprise') {
-        await client.query('DELETE FROM partitions WHERE enterprise_number = $1', [ebox.id])
-        await client.query(
-          `INSERT INTO partitions (enterprise_number, partition_id) SELECT $1, unnest($2::text[])`,
-          [ebox.id, ebox.partitions],
-        )
-      }
+      await writeEbox(client, ebox)
     }
     // In publication order, so that messages of the same second are listed as the set means (publication_seq,
     // migration 0010): by date, then by message id.
@@ -39,7 +30,23 @@ export async function seedDemoDataSet(pool: pg.Pool, now: Date = new Date()): Pr
   return set
 }
 
-function inPublicationOrder(messages: DemoMessage[]): DemoMessage[] {
+/** The e-Box's row and, for an enterprise, exactly its partitions. */
+export async function writeEbox(client: pg.PoolClient, ebox: DemoEbox): Promise<void> {
+  await client.query(
+    `INSERT INTO eboxes (recipient_type, recipient_id, last_consultation_at) VALUES ($1, $2, $3)
+     ON CONFLICT (recipient_type, recipient_id) DO UPDATE SET last_consultation_at = excluded.last_consultation_at`,
+    [ebox.eboxType, ebox.id, ebox.lastConsultationAt ?? null],
+  )
+  if (ebox.eboxType === 'enterprise') {
+    await client.query('DELETE FROM partitions WHERE enterprise_number = $1', [ebox.id])
+    await client.query(
+      `INSERT INTO partitions (enterprise_number, partition_id) SELECT $1, unnest($2::text[])`,
+      [ebox.id, ebox.partitions],
+    )
+  }
+}
+
+export function inPublicationOrder(messages: DemoMessage[]): DemoMessage[] {
   return [...messages].sort(
     (a, b) =>
       a.publishedAt.getTime() - b.publishedAt.getTime() ||
@@ -48,7 +55,7 @@ function inPublicationOrder(messages: DemoMessage[]): DemoMessage[] {
 }
 
 /** Removes every message of an e-Box, its content and its pending events. */
-async function emptyEbox(client: pg.PoolClient, eboxType: string, id: string): Promise<void> {
+export async function emptyEbox(client: pg.PoolClient, eboxType: string, id: string): Promise<void> {
   const { rows } = await client.query<{ content_id: string }>(
     `SELECT a.content_id FROM messages m JOIN attachments a USING (message_id)
      WHERE m.recipient_type = $1 AND m.recipient_id = $2`,
@@ -67,7 +74,7 @@ async function emptyEbox(client: pg.PoolClient, eboxType: string, id: string): P
   )
 }
 
-async function insertDemoMessage(client: pg.PoolClient, message: DemoMessage): Promise<void> {
+export async function insertDemoMessage(client: pg.PoolClient, message: DemoMessage): Promise<void> {
   const search = messageSearchText(message)
   const action = requestedActionOf(message.businessDataList)
   const recipientId =

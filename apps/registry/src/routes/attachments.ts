@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream'
-import { Attachment, Attachments, RegistryError } from '@ebox/contract'
+import { ATTACHMENT_MEDIA_TYPES, Attachment, Attachments, RegistryError } from '@ebox/contract'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
 import { parseRange } from '../content/range.ts'
 import { errorResponses } from '../plugins/errors.ts'
+import { binaryContent } from '../plugins/openapi.ts'
 import { absoluteAttachmentHrefs } from '../plugins/public-url.ts'
 import { getAttachment, getAttachments } from '../repositories/messages/read.ts'
 import { markRead } from '../repositories/messages/write.ts'
@@ -101,11 +102,11 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
         response: {
           200: {
             description: 'The bytes of the attachment.',
-            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+            content: binaryContent(ATTACHMENT_MEDIA_TYPES),
           },
           206: {
             description: 'The requested byte range of the attachment (Content-Range).',
-            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+            content: binaryContent(ATTACHMENT_MEDIA_TYPES),
           },
           ...errorResponses(400, 401, 403, 404, 416, 500, 503),
         },

@@ -159,7 +159,9 @@ export default async function eventNotificationsRoutes(
       bodyLimit: 256 * 1024,
       schema: {
         tags: ['Federation'],
+        operationId: 'receiveEventNotification',
         summary: 'Federation events (CloudEvents): routing rules, partitions, partition rights',
+        consumes: ['application/cloudevents+json', 'application/json'],
         security: [{ bearer: [] }],
         body: CloudEvent,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },

@@ -1,6 +1,11 @@
-import { PublicationStatusMessage, RegistryError } from '@ebox/contract'
+import {
+  ATTACHMENT_MEDIA_TYPES,
+  MessageToPublish,
+  PublicationStatusMessage,
+  RegistryError,
+} from '@ebox/contract'
 import multipart, { type Multipart } from '@fastify/multipart'
-import { Type } from '@sinclair/typebox'
+import { type TSchema, Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import pg from 'pg'
 import { callerOf } from '../auth/caller.ts'
@@ -29,6 +34,28 @@ const PublicationHeaders = Type.Object({
   ),
 })
 
+/**
+ * The body as the parts are read (services/publication/): documented only, since the route streams the parts
+ * itself. A JSON object part defaults to `application/json` in a multipart body (OpenAPI 3.1 §4.8.14.4), the
+ * attachment parts are files.
+ */
+const PublicationBody: TSchema = Type.Object(
+  {
+    [MESSAGE_PART]: MessageToPublish,
+  },
+  {
+    description:
+      'One `messageToPublish` JSON part (MessageToPublish), as a form field or a file part ' +
+      '(`-F messageToPublish=@message.json`), and one file part per attachment, in any order.',
+    additionalProperties: Type.String({
+      format: 'binary',
+      description:
+        'One file part per attachment of `messageToPublish`, named by its `httpPartName`, with a file name and ' +
+        `one of these media types: ${ATTACHMENT_MEDIA_TYPES.join(', ')}.`,
+    }),
+  },
+)
+
 export default async function publicationRoutes(app: FastifyInstance) {
   const { publication } = app
   const { limits } = publication
@@ -50,7 +77,7 @@ export default async function publicationRoutes(app: FastifyInstance) {
   app.post(
     '/ebox/messages',
     {
-      config: { operation: 'publishMessage' },
+      config: { operation: 'publishMessage', documentedBody: PublicationBody },
       schema: {
         tags: ['Publication'],
         operationId: 'publishMessage',

@@ -1,5 +1,6 @@
 import {
   CONTRACT,
+  IMAGE_MEDIA_TYPES,
   MessageType,
   MessageTypes,
   PagingQuery,
@@ -13,6 +14,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { type TSchema, Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { errorResponses } from '../plugins/errors.ts'
+import { binaryContent } from '../plugins/openapi.ts'
 import { absoluteImageHrefs } from '../plugins/public-url.ts'
 import type { CachedAnswer } from '../reference-data/cache.ts'
 import {
@@ -164,7 +166,7 @@ export default async function referenceDataRoutes(instance: FastifyInstance) {
               response: {
                 200: {
                   description: 'The image bytes.',
-                  content: { 'image/png': { schema: { type: 'string', format: 'binary' } } },
+                  content: binaryContent(IMAGE_MEDIA_TYPES),
                 },
                 304: notModified,
                 ...errorResponses(401, 403, 404, 500),

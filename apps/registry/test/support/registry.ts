@@ -119,7 +119,16 @@ export async function startTestRegistry(
     max: config.db.poolMax,
     statementTimeoutMs: config.db.statementTimeoutMs,
   })
-  const app = await buildApp({ config, pool, verifier: createVerifier(config.oauth), logger: false })
+  // A build that fails (a test about start-up refusals) must not leave the database and servers behind.
+  const app = await buildApp({ config, pool, verifier: createVerifier(config.oauth), logger: false }).catch(
+    async (error: unknown) => {
+      await pool.end()
+      await issuer.close()
+      await partitions.close()
+      await database.drop()
+      throw error
+    },
+  )
   return {
     app,
     pool,

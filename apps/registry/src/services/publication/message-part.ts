@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream'
-import { MessageToPublish, RegistryError } from '@ebox/contract'
+import { MessageToPublish, RegistryError, registerContractFormats } from '@ebox/contract'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { FormatRegistry } from '@sinclair/typebox/type'
 import { assertStorableText } from '../../db/storable-text.ts'
 import type { PublicationPart } from './parts.ts'
 
@@ -11,17 +10,7 @@ export const MESSAGE_PART = 'messageToPublish'
 /** The JSON part is small (subject ≤ 400 chars, ≤ 50 business data …): 1 MiB is far above any valid one. */
 export const MESSAGE_PART_MAX_BYTES = 1024 * 1024
 
-if (!FormatRegistry.Has('date-time')) {
-  FormatRegistry.Set(
-    'date-time',
-    (value) =>
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(value) &&
-      !Number.isNaN(Date.parse(value)),
-  )
-}
-if (!FormatRegistry.Has('date')) {
-  FormatRegistry.Set('date', (value) => /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value)))
-}
+registerContractFormats()
 const messageValidator = TypeCompiler.Compile(MessageToPublish)
 
 /** messageToPublish sent as a file part (curl -F messageToPublish=@message.json): read it, bounded. */
