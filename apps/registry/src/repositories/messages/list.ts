@@ -9,6 +9,7 @@ import {
 import type { MessageScope } from '../../auth/message-scope.ts'
 import type { Queryable } from '../../db/pool.ts'
 import { prepared } from '../../db/prepared.ts'
+import { DEEP_OFFSET, type DeepPageRow, deepPageStatement } from './deep-page.ts'
 import { attachmentsOf, MESSAGE_COLUMNS, type MessageRow, messageOf } from './rows.ts'
 import { Params, scopeCondition } from './scope-condition.ts'
 
@@ -38,22 +39,40 @@ interface ReferenceMatches {
   types: string[]
   applications: string[]
   organizations: string[]
+  /** The query's keys in the e-Box's search index (migration 0016), empty when it has none (words under 3). */
+  keys: string[]
 }
 
-/** Reference data whose names or descriptions in `qlang` hold `q` (small tables: one cheap query). */
-async function referenceMatches(db: Queryable, q: string, qlang: Language): Promise<ReferenceMatches> {
+/**
+ * Reference data whose names or descriptions in `qlang` hold `q` (small tables: one cheap query), and in the same
+ * round trip the query's keys in the per-e-Box search index, computed by the database (pg_trgm, hash).
+ */
+async function referenceMatches(
+  db: Queryable,
+  scope: MessageScope,
+  q: string,
+  qlang: Language,
+): Promise<ReferenceMatches> {
   const column = SEARCH_COLUMN[qlang]
   const like = `${column} LIKE $1 ESCAPE '\\'`
   const { rows } = await db.query<ReferenceMatches>(
     prepared(
       `SELECT array(SELECT message_type_id FROM message_types WHERE ${like}) AS types,
             array(SELECT application_id FROM sender_applications WHERE ${like}) AS applications,
-            array(SELECT organization_id FROM sender_organizations WHERE ${like}) AS organizations`,
-      [searchPattern(q)],
+            array(SELECT organization_id FROM sender_organizations WHERE ${like}) AS organizations,
+            message_search_keys($2, $3, $4, $5)::text[] AS keys`,
+      [searchPattern(q), scope.ebox.eboxType, scope.ebox.id, qlang, normaliseForSearch(q)],
     ),
   )
-  return rows[0] ?? { types: [], applications: [], organizations: [] }
+  return rows[0] ?? { types: [], applications: [], organizations: [], keys: [] }
 }
+
+/**
+ * The per-e-Box search keys of a message (migration 0016), exactly as its GIN index is built: a search narrows
+ * its candidates with `@>` on this expression, then the substring LIKE decides.
+ */
+const MESSAGE_SEARCH_KEYS =
+  'message_search_keys(m.recipient_type, m.recipient_id, m.search_nl, m.search_fr, m.search_de)'
 
 /** The WHERE conditions of the list filters (§5.1), ANDed; empty when the caller gave none. */
 function filterConditions(
@@ -98,8 +117,13 @@ function filterConditions(
     // resolved beforehand into id lists, so that every branch of the OR has an index of its own (trigram GIN,
     // type/application/sender indexes) and the planner can BitmapOr them.
     const column = SEARCH_COLUMN[filters.qlang]
-    const branches = [`m.${column} LIKE ${params.add(searchPattern(filters.q))} ESCAPE '\\'`]
-    const refs = references ?? { types: [], applications: [], organizations: [] }
+    const refs = references ?? { types: [], applications: [], organizations: [], keys: [] }
+    const like = `m.${column} LIKE ${params.add(searchPattern(filters.q))} ESCAPE '\\'`
+    // The keys only narrow the candidates to the e-Box's messages holding every trigram of the query in that
+    // language; the LIKE decides. Without keys (words under 3 characters) the LIKE alone, as before.
+    const keyed =
+      refs.keys.length > 0 ? `${MESSAGE_SEARCH_KEYS} @> ${params.add(refs.keys)}::bigint[] AND ` : ''
+    const branches = [`(${keyed}${like})`]
     if (refs.types.length > 0) branches.push(`m.message_type_id = ANY(${params.add(refs.types)}::text[])`)
     if (refs.applications.length > 0) {
       branches.push(`m.sender_application_id = ANY(${params.add(refs.applications)}::text[])`)
@@ -163,6 +187,22 @@ function moveExpiryMarks(db: Queryable, scope: MessageScope, now = Date.now()): 
   )
 }
 
+/** A deep page of the default list, from an anchor when the process kept one (deep-page.ts). */
+async function deepPage(
+  db: Queryable,
+  scope: MessageScope,
+  defaults: string[],
+  pageSize: number,
+  skipped: number,
+): Promise<{ rows: MessageRow[] }> {
+  const params = new Params()
+  const where = [scopeCondition(params, scope), ...defaults].join(' AND ')
+  const { text, values, remember } = deepPageStatement(params, scope, where, pageSize, skipped)
+  const result = await db.query<DeepPageRow>(prepared(text, values))
+  remember(result.rows)
+  return result
+}
+
 export interface Page {
   page: number
   pageSize: number
@@ -184,7 +224,7 @@ export async function listMessages(
     filters.q !== undefined && filters.qlang !== undefined
       ? { q: filters.q, qlang: filters.qlang }
       : undefined
-  const references = search ? await referenceMatches(db, search.q, search.qlang) : undefined
+  const references = search ? await referenceMatches(db, scope, search.q, search.qlang) : undefined
   const filtered = filterConditions(params, scope, filters, references)
   const where = [scopeCondition(params, scope), ...filtered, ...defaultConditions(filters)].join(' AND ')
   const countParams = params.values.slice()
@@ -218,17 +258,20 @@ export async function listMessages(
   } else {
     const unfiltered =
       filtered.length === 0 && CONTRACT.hideExpiredByDefault && !CONTRACT.hideInvisibleByDefault
+    const skipped = (page.page - 1) * page.pageSize
     const [result, total] = await Promise.all([
-      // The page's ids first (an index-only scan of messages_by_ebox for the default list, however deep the
-      // page: migration 0006 includes expires_at and partition_id), then only those rows (BENCHMARKS.md).
-      db.query<MessageRow>(
-        statement(
-          `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.message_id IN (
-             SELECT m.message_id FROM messages m WHERE ${where} ${ordered} LIMIT ${limit} OFFSET ${offset})
-           ${ordered}`,
-          params.values,
-        ),
-      ),
+      unfiltered && skipped >= DEEP_OFFSET
+        ? deepPage(db, scope, defaultConditions(filters), page.pageSize, skipped)
+        : // The page's ids first (an index-only scan of messages_by_ebox for the default list: migration 0006
+          // includes expires_at and partition_id), then only those rows (BENCHMARKS.md).
+          db.query<MessageRow>(
+            statement(
+              `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.message_id IN (
+                 SELECT m.message_id FROM messages m WHERE ${where} ${ordered} LIMIT ${limit} OFFSET ${offset})
+               ${ordered}`,
+              params.values,
+            ),
+          ),
       unfiltered
         ? countListed(db, scope)
         : db
