@@ -160,7 +160,7 @@ describe('a large e-Box', () => {
     [{ partitionId: 'partitionBid' }, 'messages_by_ebox_partition'],
     [{ receivedAfter: '2020-01-01' }, 'messages_by_ebox'],
     [{ expiredAfter: '2020-01-01' }, 'messages_by_ebox'],
-    [{ q: 'facture 12345', qlang: 'fr' }, 'messages_search_keys'],
+    [{ q: 'facture 12345', qlang: 'fr' }, 'messages_search_fr'],
   ] as [MessageFilters, string][])('reads a page of %j through an index (%s)', async (filters, index) => {
     const { db, statements } = recording()
     await listMessages(db, scope, filters, { page: 1, pageSize: 25 })

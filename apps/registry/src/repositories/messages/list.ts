@@ -39,40 +39,22 @@ interface ReferenceMatches {
   types: string[]
   applications: string[]
   organizations: string[]
-  /** The query's keys in the e-Box's search index (migration 0016), empty when it has none (words under 3). */
-  keys: string[]
 }
 
-/**
- * Reference data whose names or descriptions in `qlang` hold `q` (small tables: one cheap query), and in the same
- * round trip the query's keys in the per-e-Box search index, computed by the database (pg_trgm, hash).
- */
-async function referenceMatches(
-  db: Queryable,
-  scope: MessageScope,
-  q: string,
-  qlang: Language,
-): Promise<ReferenceMatches> {
+/** Reference data whose names or descriptions in `qlang` hold `q` (small tables: one cheap query). */
+async function referenceMatches(db: Queryable, q: string, qlang: Language): Promise<ReferenceMatches> {
   const column = SEARCH_COLUMN[qlang]
   const like = `${column} LIKE $1 ESCAPE '\\'`
   const { rows } = await db.query<ReferenceMatches>(
     prepared(
       `SELECT array(SELECT message_type_id FROM message_types WHERE ${like}) AS types,
             array(SELECT application_id FROM sender_applications WHERE ${like}) AS applications,
-            array(SELECT organization_id FROM sender_organizations WHERE ${like}) AS organizations,
-            message_search_keys($2, $3, $4, $5)::text[] AS keys`,
-      [searchPattern(q), scope.ebox.eboxType, scope.ebox.id, qlang, normaliseForSearch(q)],
+            array(SELECT organization_id FROM sender_organizations WHERE ${like}) AS organizations`,
+      [searchPattern(q)],
     ),
   )
-  return rows[0] ?? { types: [], applications: [], organizations: [], keys: [] }
+  return rows[0] ?? { types: [], applications: [], organizations: [] }
 }
-
-/**
- * The per-e-Box search keys of a message (migration 0016), exactly as its GIN index is built: a search narrows
- * its candidates with `@>` on this expression, then the substring LIKE decides.
- */
-const MESSAGE_SEARCH_KEYS =
-  'message_search_keys(m.recipient_type, m.recipient_id, m.search_nl, m.search_fr, m.search_de)'
 
 /** The WHERE conditions of the list filters (§5.1), ANDed; empty when the caller gave none. */
 function filterConditions(
@@ -117,13 +99,8 @@ function filterConditions(
     // resolved beforehand into id lists, so that every branch of the OR has an index of its own (trigram GIN,
     // type/application/sender indexes) and the planner can BitmapOr them.
     const column = SEARCH_COLUMN[filters.qlang]
-    const refs = references ?? { types: [], applications: [], organizations: [], keys: [] }
-    const like = `m.${column} LIKE ${params.add(searchPattern(filters.q))} ESCAPE '\\'`
-    // The keys only narrow the candidates to the e-Box's messages holding every trigram of the query in that
-    // language; the LIKE decides. Without keys (words under 3 characters) the LIKE alone, as before.
-    const keyed =
-      refs.keys.length > 0 ? `${MESSAGE_SEARCH_KEYS} @> ${params.add(refs.keys)}::bigint[] AND ` : ''
-    const branches = [`(${keyed}${like})`]
+    const branches = [`m.${column} LIKE ${params.add(searchPattern(filters.q))} ESCAPE '\\'`]
+    const refs = references ?? { types: [], applications: [], organizations: [] }
     if (refs.types.length > 0) branches.push(`m.message_type_id = ANY(${params.add(refs.types)}::text[])`)
     if (refs.applications.length > 0) {
       branches.push(`m.sender_application_id = ANY(${params.add(refs.applications)}::text[])`)
@@ -224,7 +201,7 @@ export async function listMessages(
     filters.q !== undefined && filters.qlang !== undefined
       ? { q: filters.q, qlang: filters.qlang }
       : undefined
-  const references = search ? await referenceMatches(db, scope, search.q, search.qlang) : undefined
+  const references = search ? await referenceMatches(db, search.q, search.qlang) : undefined
   const filtered = filterConditions(params, scope, filters, references)
   const where = [scopeCondition(params, scope), ...filtered, ...defaultConditions(filters)].join(' AND ')
   const countParams = params.values.slice()
