@@ -14,6 +14,9 @@ import { type Params, scopeCondition } from './scope-condition.ts'
  *   scope (migration 0006), so an unchanged version (the rows' xmin) means the scope's messages are the same;
  * - then the listed messages before the key are the A of t0 minus those expired in (t0, now], counted in the same
  *   statement (a short range of the expiry).
+ * This relies on a message's published_at, publication_seq and expires_at never changing once published (the
+ * service updates only read_at, visible and partition_id; a change of counts-neutral columns in place would not
+ * move the version), and on no single statement inserting and deleting messages of one partition at once.
  * The check and the page are one statement (one snapshot): any change falls back to plain OFFSET, in that same
  * statement. A process that never saw the scope, or restarted, also reads by OFFSET, and anchors from then on.
  */
