@@ -9,6 +9,7 @@ import {
 import type { MessageScope } from '../../auth/message-scope.ts'
 import type { Queryable } from '../../db/pool.ts'
 import { prepared } from '../../db/prepared.ts'
+import { DEEP_OFFSET, type DeepPageRow, deepPageStatement } from './deep-page.ts'
 import { attachmentsOf, MESSAGE_COLUMNS, type MessageRow, messageOf } from './rows.ts'
 import { Params, scopeCondition } from './scope-condition.ts'
 
@@ -163,6 +164,22 @@ function moveExpiryMarks(db: Queryable, scope: MessageScope, now = Date.now()): 
   )
 }
 
+/** A deep page of the default list, from an anchor when the process kept one (deep-page.ts). */
+async function deepPage(
+  db: Queryable,
+  scope: MessageScope,
+  defaults: string[],
+  pageSize: number,
+  skipped: number,
+): Promise<{ rows: MessageRow[] }> {
+  const params = new Params()
+  const where = [scopeCondition(params, scope), ...defaults].join(' AND ')
+  const { text, values, remember } = deepPageStatement(params, scope, where, pageSize, skipped)
+  const result = await db.query<DeepPageRow>(prepared(text, values))
+  remember(result.rows)
+  return result
+}
+
 export interface Page {
   page: number
   pageSize: number
@@ -218,17 +235,20 @@ export async function listMessages(
   } else {
     const unfiltered =
       filtered.length === 0 && CONTRACT.hideExpiredByDefault && !CONTRACT.hideInvisibleByDefault
+    const skipped = (page.page - 1) * page.pageSize
     const [result, total] = await Promise.all([
-      // The page's ids first (an index-only scan of messages_by_ebox for the default list, however deep the
-      // page: migration 0006 includes expires_at and partition_id), then only those rows (BENCHMARKS.md).
-      db.query<MessageRow>(
-        statement(
-          `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.message_id IN (
-             SELECT m.message_id FROM messages m WHERE ${where} ${ordered} LIMIT ${limit} OFFSET ${offset})
-           ${ordered}`,
-          params.values,
-        ),
-      ),
+      unfiltered && skipped >= DEEP_OFFSET
+        ? deepPage(db, scope, defaultConditions(filters), page.pageSize, skipped)
+        : // The page's ids first (an index-only scan of messages_by_ebox for the default list: migration 0006
+          // includes expires_at and partition_id), then only those rows (BENCHMARKS.md).
+          db.query<MessageRow>(
+            statement(
+              `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.message_id IN (
+                 SELECT m.message_id FROM messages m WHERE ${where} ${ordered} LIMIT ${limit} OFFSET ${offset})
+               ${ordered}`,
+              params.values,
+            ),
+          ),
       unfiltered
         ? countListed(db, scope)
         : db
