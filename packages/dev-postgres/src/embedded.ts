@@ -1,4 +1,14 @@
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import {
+  accessSync,
+  chownSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { userInfo } from 'node:os'
@@ -31,7 +41,13 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
   mkdirSync(dirname(dataDir), { recursive: true })
   const isRoot = userInfo().uid === 0
   if (isRoot) {
-    for (const path of [dirname(dataDir), binariesDir()]) if (path) assertReachableByOthers(path)
+    assertReachableByOthers(dirname(dataDir))
+    const binaries = binariesDir()
+    // A clone under a private directory (a CI workspace, a home): the postgres user cannot run the npm package's
+    // binaries, but can run the machine's own PostgreSQL, when it has one.
+    const system = binaries && !reachableByOthers(binaries) ? systemBinariesDir() : undefined
+    if (system) return startSystemPostgres({ ...options, dataDir }, system)
+    if (binaries) assertReachableByOthers(binaries)
   }
   const port = options.port ?? (await freePort())
   const log = options.log ?? (() => {})
@@ -67,6 +83,62 @@ function binariesDir(): string | undefined {
 function isInitialised(dataDir: string): boolean {
   try {
     return statSync(resolve(dataDir, 'PG_VERSION')).isFile()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The same server from the machine's PostgreSQL binaries (Debian's /usr/lib/postgresql/<version>/bin), run as the
+ * `postgres` user with trust authentication on 127.0.0.1: for root when the npm package's binaries are out of
+ * the postgres user's reach.
+ */
+async function startSystemPostgres(options: EmbeddedOptions, binDir: string): Promise<RunningPostgres> {
+  const dataDir = resolve(options.dataDir)
+  const port = options.port ?? (await freePort())
+  const asPostgres = (command: string, args: string[]) =>
+    execFileSync('runuser', ['-u', 'postgres', '--', resolve(binDir, command), ...args], { stdio: 'pipe' })
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const postgresUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim())
+  chownSync(dataDir, postgresUid, statSync(dataDir).gid)
+  if (!isInitialised(dataDir)) {
+    asPostgres('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'])
+  }
+  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c max_connections=200 -k ${dataDir}`
+  asPostgres('pg_ctl', [
+    '-D',
+    dataDir,
+    '-l',
+    resolve(dataDir, 'server.log'),
+    '-w',
+    '-o',
+    serverOptions,
+    'start',
+  ])
+  return {
+    url: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    async stop() {
+      asPostgres('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop'])
+      if (!options.persistent) rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** The newest PostgreSQL of the machine's packages, if any. */
+function systemBinariesDir(): string | undefined {
+  const root = '/usr/lib/postgresql'
+  if (!existsSync(root)) return undefined
+  const newest = readdirSync(root)
+    .filter((version) => existsSync(resolve(root, version, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(a) - Number(b))
+    .at(-1)
+  return newest ? resolve(root, newest, 'bin') : undefined
+}
+
+function reachableByOthers(path: string): boolean {
+  try {
+    assertReachableByOthers(path)
+    return true
   } catch {
     return false
   }
