@@ -10,13 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { readFederationProfile, SCOPES } from '@ebox/contract'
 import { DEMO } from '@ebox/demo-data'
 import { startEmbeddedPostgres } from '@ebox/dev-postgres'
-import {
-  createClientCredentials,
-  INTROSPECT_SCOPE,
-  startEboxPreferencesStandIn,
-  startTokenIssuer,
-} from '@ebox/token-issuer'
-import { exportPKCS8 } from 'jose'
+import { startRegistryFederation, startTokenIssuer } from '@ebox/token-issuer'
 import { loadConfig } from '../src/config.ts'
 import { migrateUp } from '../src/db/migrate.ts'
 import { createPool } from '../src/db/pool.ts'
@@ -53,15 +47,10 @@ async function main() {
     ssinClaim: profile.citizenSsinClaim,
   })
   // The registry's own OAuth client at the local issuer: it introspects callers' tokens, as against OAuth v5, and
-  // asks e-Box Preferences whether recipients have an e-Box.
-  const dpClient = await createClientCredentials(DP_CLIENT_ID)
-  const { eboxPreferences, citizenConsents, enterpriseStatus } = profile.scopes
-  await issuer.registerClient(DP_CLIENT_ID, dpClient.publicJwk, {
-    scopes: [INTROSPECT_SCOPE, ...new Set([eboxPreferences, citizenConsents, enterpriseStatus])],
-  })
-  // The demo e-Boxes exist; any other recipient has none (NO_DIGITAL_USER); STOPPED_ENTERPRISE has stopped.
-  const preferences = await startEboxPreferencesStandIn({
-    introspect: (token) => issuer.introspect(token),
+  // asks e-Box Preferences whether recipients have an e-Box. The demo e-Boxes exist; any other recipient has none
+  // (NO_DIGITAL_USER); STOPPED_ENTERPRISE has stopped.
+  const { preferences, env: federationEnv } = await startRegistryFederation(issuer, {
+    clientId: DP_CLIENT_ID,
     paths: profile.paths,
     scopes: profile.scopes,
     enterprises: [DEMO_ENTERPRISE, DEMO.secondEnterprise],
@@ -75,9 +64,7 @@ async function main() {
     OAUTH_JWKS_URL: issuer.jwksUrl,
     OAUTH_TOKEN_URL: issuer.tokenUrl,
     OAUTH_INTROSPECTION_URL: issuer.introspectionUrl,
-    OAUTH_CLIENT_ID: DP_CLIENT_ID,
-    OAUTH_CLIENT_KEY: await exportPKCS8(dpClient.privateKey),
-    EBOX_PREFERENCES_URL: preferences.url,
+    ...federationEnv,
     GIT_COMMIT: gitCommit(),
     // Development: the conformance suite resets the demo data set.
     CERTIFICATION_RESET_ENABLED: 'true',

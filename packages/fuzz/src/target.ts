@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net'
+import { DEFAULT_FEDERATION_PROFILE as profile } from '@ebox/contract'
+import { DEMO } from '@ebox/demo-data'
 import { createIsolatedDatabase, provideTestServer, testAdminUrl } from '@ebox/dev-postgres'
 import { buildApp, createPool, createVerifier, loadConfig, migrateUp, seedDemoDataSet } from '@ebox/registry'
-import { startTokenIssuer, type TokenIssuer } from '@ebox/token-issuer'
+import { startRegistryFederation, startTokenIssuer, type TokenIssuer } from '@ebox/token-issuer'
 import { eboxOfMessage, mintRoleTokens, type RoleTokens } from './roles.ts'
 
 const AUDIENCE = 'https://registry.fuzz.example'
@@ -29,6 +31,14 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
   const stopServer = await provideTestServer()
   const database = await createIsolatedDatabase(testAdminUrl(), { prefix: 'fuzz' })
   const issuer = await startTokenIssuer({ audience: AUDIENCE })
+  // Publication asks e-Box Preferences about the recipient (503 without it): the demo e-Boxes exist there.
+  const federation = await startRegistryFederation(issuer, {
+    clientId: 'ebox-dp-fuzz',
+    paths: profile.paths,
+    scopes: profile.scopes,
+    enterprises: [DEMO.enterprise, DEMO.secondEnterprise],
+    citizens: [DEMO.citizenSsin],
+  })
   try {
     await migrateUp(database.url)
     const config = loadConfig({
@@ -42,6 +52,8 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
       RATE_LIMIT_PER_IP: '1000000',
       RATE_LIMIT_PER_CLIENT: '1000000',
       HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      OAUTH_TOKEN_URL: issuer.tokenUrl,
+      ...federation.env,
     })
     const pool = createPool({
       connectionString: config.databaseUrl,
@@ -61,12 +73,14 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
       async close() {
         await app.close()
         await pool.end()
+        await federation.preferences.close()
         await issuer.close()
         await database.drop()
         await stopServer()
       },
     }
   } catch (error) {
+    await federation.preferences.close()
     await issuer.close()
     await database.drop()
     await stopServer()

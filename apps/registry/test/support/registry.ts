@@ -1,15 +1,12 @@
-import { type FederationProfile, readFederationProfile } from '@ebox/contract'
+import { readFederationProfile } from '@ebox/contract'
 import { createIsolatedDatabase, type IsolatedDatabase, testAdminUrl } from '@ebox/dev-postgres'
 import {
-  createClientCredentials,
   type EboxPreferencesStandIn,
-  INTROSPECT_SCOPE,
   type MintClaims,
-  startEboxPreferencesStandIn,
+  startRegistryFederation,
   startTokenIssuer,
   type TokenIssuer,
 } from '@ebox/token-issuer'
-import { exportPKCS8 } from 'jose'
 import { type App, buildApp } from '../../src/app.ts'
 import { createVerifier } from '../../src/auth/create-verifier.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
@@ -49,22 +46,6 @@ export const REGISTERED_EBOXES = {
   citizens: ['79072300048'],
 }
 
-/** The e-Box Preferences stand-in, speaking the names of `profile`, registered e-Boxes as REGISTERED_EBOXES. */
-export function startPreferencesStandIn(issuer: TokenIssuer, profile: FederationProfile) {
-  return startEboxPreferencesStandIn({
-    introspect: (token) => issuer.introspect(token),
-    paths: profile.paths,
-    scopes: profile.scopes,
-    ...REGISTERED_EBOXES,
-  })
-}
-
-/** Scopes the registry's own client may ask for: introspection and the e-Box Preferences calls of `profile`. */
-export function dpClientScopes(profile: FederationProfile): string[] {
-  const { eboxPreferences, citizenConsents, enterpriseStatus } = profile.scopes
-  return [INTROSPECT_SCOPE, ...new Set([eboxPreferences, citizenConsents, enterpriseStatus])]
-}
-
 /**
  * The registry as the outside sees it: a migrated database of its own (copied from the run's template),
  * a local token issuer, and the app built exactly as `serve` builds it. Call `app.ready()` before inject when
@@ -88,10 +69,13 @@ export async function startTestRegistry(
   // The stand-ins speak the federation profile the registry is given (FEDERATION_* in `env`).
   const { profile } = readFederationProfile((name) => env[name])
   const issuer = await startTokenIssuer({ audience: AUDIENCE, ssinClaim: profile.citizenSsinClaim })
-  const dpClient = await createClientCredentials(DP_CLIENT_ID)
-  await issuer.registerClient(DP_CLIENT_ID, dpClient.publicJwk, { scopes: dpClientScopes(profile) })
+  const { preferences, env: federationEnv } = await startRegistryFederation(issuer, {
+    clientId: DP_CLIENT_ID,
+    paths: profile.paths,
+    scopes: profile.scopes,
+    ...REGISTERED_EBOXES,
+  })
   const partitions = await startPartitionServiceStub((token) => issuer.introspect(token).active)
-  const preferences = await startPreferencesStandIn(issuer, profile)
   const config = loadConfig({
     DATABASE_URL: database.url,
     EBOX_ENVIRONMENT: 'test',
@@ -102,10 +86,8 @@ export async function startTestRegistry(
     OAUTH_JWKS_URL: issuer.jwksUrl,
     OAUTH_TOKEN_URL: issuer.tokenUrl,
     OAUTH_INTROSPECTION_URL: issuer.introspectionUrl,
-    OAUTH_CLIENT_ID: DP_CLIENT_ID,
-    OAUTH_CLIENT_KEY: await exportPKCS8(dpClient.privateKey),
+    ...federationEnv,
     PARTITION_SERVICE_URL: partitions.url,
-    EBOX_PREFERENCES_URL: preferences.url,
     CERTIFICATION_RESET_ENABLED: 'true',
     RATE_LIMIT_PER_IP: '1000000',
     RATE_LIMIT_PER_CALLER: '1000000',
