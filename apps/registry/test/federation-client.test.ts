@@ -10,6 +10,7 @@ import {
   FEDERATION_RETRY_AFTER_SECONDS,
   type FederationClient,
   FederationUnavailableError,
+  retryAfterMs,
 } from '../src/federation/client.ts'
 import { type CountingProxy, startCountingProxy } from './support/counting-proxy.ts'
 import { type EesStub, startEesStub } from './support/ees-stub.ts'
@@ -168,5 +169,16 @@ describe('a slow federation seen by API callers: 503 with Retry-After, never 500
       await registry.close()
       await proxy?.close()
     }
+  })
+})
+
+describe('a Retry-After header', () => {
+  it('is read as seconds or as an HTTP date, and ignored when it is neither', () => {
+    const now = Date.parse('2026-12-02T10:00:00Z')
+    expect(retryAfterMs('30', now)).toBe(30_000)
+    expect(retryAfterMs('Wed, 02 Dec 2026 10:02:00 GMT', now)).toBe(120_000)
+    expect(retryAfterMs('Wed, 02 Dec 2026 09:00:00 GMT', now)).toBe(0)
+    expect(retryAfterMs('soon', now)).toBeUndefined()
+    expect(retryAfterMs(null, now)).toBeUndefined()
   })
 })

@@ -96,6 +96,29 @@ describe('delivery to EES', () => {
     expect(stub.accepted.size).toBe(12)
   })
 
+  it('EES answering 429 with Retry-After is retried no sooner than it asked, then delivered', async () => {
+    clock.set(new Date(Date.now() + 1_000))
+    await queueNewDocuments(registry.pool, 3)
+    stub.behaviour = 'busy'
+    await drain()
+    let rows = await outboxRows(registry.pool)
+    expect(rows.every((row) => row.status === 'pending' && row.attempts === 1)).toBe(true)
+    expect(rows[0]!.last_error).toMatch(/429/)
+    // The back-off alone would retry within 1 s (base 1 s, first attempt); EES asked for 30 s.
+    for (const row of rows) {
+      expect(row.next_attempt_at.getTime() - clock.now().getTime()).toBeGreaterThanOrEqual(30_000)
+    }
+    stub.behaviour = 'ok'
+    clock.advance(20_000)
+    await drain()
+    expect(stub.accepted.size).toBe(0)
+    clock.advance(11_000)
+    await drain()
+    rows = await outboxRows(registry.pool)
+    expect(rows.every((row) => row.status === 'delivered')).toBe(true)
+    expect(stub.accepted.size).toBe(3)
+  })
+
   it('a hanging EES costs a timeout, then a retry', async () => {
     clock.set(new Date(Date.now() + 1_000))
     await queueNewDocuments(registry.pool, 3)

@@ -56,11 +56,13 @@ export class FederationUnavailableError extends RegistryError {
   readonly reason: string
   /** The target's HTTP status, when it answered one. */
   readonly targetStatus: number | undefined
+  /** How long the target asked us to wait (its Retry-After, in ms), when it said. */
+  readonly targetRetryAfterMs: number | undefined
 
   constructor(
     target: FederationTarget,
     reason: string,
-    options: { cause?: unknown; targetStatus?: number } = {},
+    options: { cause?: unknown; targetStatus?: number; targetRetryAfterMs?: number } = {},
   ) {
     super(
       target === 'authorisation server' ? 'AUTHORIZATION_SERVER_UNAVAILABLE' : 'SERVICE_UNAVAILABLE',
@@ -76,7 +78,17 @@ export class FederationUnavailableError extends RegistryError {
     this.target = target
     this.reason = reason
     this.targetStatus = options.targetStatus
+    this.targetRetryAfterMs = options.targetRetryAfterMs
   }
+}
+
+/** A Retry-After header (delay in seconds, or an HTTP date) in milliseconds from `now`; undefined if absent or bad. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined
+  const value = header.trim()
+  if (/^\d+$/.test(value)) return Number(value) * 1000
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
 
 const isOk = (status: number) => status === 200
@@ -137,7 +149,10 @@ export function createFederationClient(options: FederationClientOptions): Federa
       throw new FederationUnavailableError(
         target,
         `${target} answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
-        { targetStatus: response.status },
+        {
+          targetStatus: response.status,
+          targetRetryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+        },
       )
     }
     return {

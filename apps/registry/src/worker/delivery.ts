@@ -88,7 +88,7 @@ export async function deliverBatch(
   if (sendable.length === 0) return report
 
   await hooks.afterClaim?.(sendable)
-  const failures = new Map<string, string>()
+  const failures = new Map<string, { error: string; retryAfterMs?: number }>()
   const delivered: string[] = []
   const post = async (batch: ClaimedEvent[]) => {
     const result = await ees.post(batch.map((event) => event.payload))
@@ -99,7 +99,8 @@ export async function deliverBatch(
       for (const event of batch) await post([event])
     } else {
       report.errors.push(result.error)
-      for (const event of batch) failures.set(event.eventId, result.error)
+      const failure = { error: result.error, retryAfterMs: result.retryAfterMs }
+      for (const event of batch) failures.set(event.eventId, failure)
     }
   }
   await post(sendable)
@@ -113,11 +114,16 @@ export async function deliverBatch(
     const failed = sendable.filter((event) => failures.has(event.eventId))
     const at = now()
     const rows = await recordFailures(pool, claimId, options.maxAttempts, at, [
-      ...failed.map((event) => ({
-        eventId: event.eventId,
-        nextAttemptAt: new Date(at.getTime() + backoffMs(event.attempts, options, random)),
-        error: failures.get(event.eventId)?.slice(0, 1000) ?? 'failed',
-      })),
+      ...failed.map((event) => {
+        const failure = failures.get(event.eventId)
+        // EES's Retry-After, when it gave one, is a floor (capped like the back-off): never sooner than it asked.
+        const asked = Math.min(failure?.retryAfterMs ?? 0, options.backoffMaxMs)
+        return {
+          eventId: event.eventId,
+          nextAttemptAt: new Date(at.getTime() + Math.max(asked, backoffMs(event.attempts, options, random))),
+          error: failure?.error.slice(0, 1000) ?? 'failed',
+        }
+      }),
     ])
     report.dead = rows.filter((row) => row.status === 'dead').length
     report.retried = rows.length - report.dead

@@ -7,7 +7,7 @@ import { type FederationClient, FederationUnavailableError } from '../federation
 export type EesPostResult =
   | { outcome: 'accepted'; status: number }
   | { outcome: 'duplicate'; status: 409 }
-  | { outcome: 'failed'; status: number | undefined; error: string }
+  | { outcome: 'failed'; status: number | undefined; error: string; retryAfterMs?: number }
 
 export interface EesClient {
   post(events: readonly unknown[]): Promise<EesPostResult>
@@ -39,9 +39,15 @@ export function createEesClient(options: EesClientOptions): EesClient {
         })
         return status === 409 ? { outcome: 'duplicate', status } : { outcome: 'accepted', status }
       } catch (error) {
-        // The batch goes back to the outbox with this reason; delivery retries it with backoff.
+        // The batch goes back to the outbox with this reason; delivery retries it with backoff, or later
+        // when EES said when (429/503 with Retry-After).
         if (!(error instanceof FederationUnavailableError)) throw error
-        return { outcome: 'failed', status: error.targetStatus, error: error.reason }
+        return {
+          outcome: 'failed',
+          status: error.targetStatus,
+          error: error.reason,
+          retryAfterMs: error.targetRetryAfterMs,
+        }
       }
     },
   }

@@ -8,7 +8,8 @@ import type { AddressInfo, Socket } from 'node:net'
  * - `lose-answer`: accepts the batch, then never answers (the worker cannot know it arrived);
  * - `down`: not listening at all (connection refused) — see `stop()`/`start()`.
  */
-export type EesBehaviour = 'ok' | 'fail' | 'hang' | 'lose-answer'
+/** `busy`: 429 with `Retry-After: 30` (EES asking us to slow down). */
+export type EesBehaviour = 'ok' | 'fail' | 'busy' | 'hang' | 'lose-answer'
 
 export interface ReceivedEvent {
   eventCorrelationId: string
@@ -110,9 +111,11 @@ export async function startEesStub(
       waiters.splice(waiters.indexOf(waiter), 1)
       waiter.resolve()
     }
-    const reply = (status: number, body?: unknown) => {
+    const reply = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       const send = () =>
-        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}))
+        response
+          .writeHead(status, { 'content-type': 'application/json', ...headers })
+          .end(JSON.stringify(body ?? {}))
       if (stub.delayMs > 0) setTimeout(send, stub.delayMs)
       else send()
     }
@@ -133,6 +136,8 @@ export async function startEesStub(
     switch (stub.behaviour) {
       case 'fail':
         return reply(503, { error: 'unavailable' })
+      case 'busy':
+        return reply(429, { error: 'too many requests' }, { 'retry-after': '30' })
       case 'hang':
         return
       case 'lose-answer':
