@@ -38,9 +38,10 @@ for (const dir of packageDirs) {
   passed += json.numPassedTests
   failed += json.numFailedTests
   skipped += json.numPendingTests + json.numTodoTests
-  // A file that fails to load counts as a failure even when it declared no test.
+  // A file that failed without a failed test (it did not load, or a beforeAll hook failed or timed out and its
+  // tests were skipped) counts as one failure: such a run must never read as green.
   failed += json.testResults.filter(
-    (file) => file.status === 'failed' && file.assertionResults.length === 0,
+    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
   ).length
 }
 
