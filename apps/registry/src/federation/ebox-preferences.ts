@@ -1,5 +1,6 @@
 import { type EboxIdentity, type FederationProfile, fillPath, RegistryError } from '@ebox/contract'
 import type { Config } from '../config.ts'
+import { createAnswerCache } from './answer-cache.ts'
 import {
   FEDERATION_RETRY_AFTER_SECONDS,
   type FederationClient,
@@ -128,21 +129,18 @@ export function cachedRecipientDirectory(
   source: RecipientDirectory,
   options: RecipientCacheOptions,
 ): RecipientDirectory {
-  const now = options.now ?? Date.now
-  const ttlMs = options.ttlSeconds * 1000
-  const answers = new Map<string, { standing: RecipientStanding; until: number }>()
+  const answers = createAnswerCache<RecipientStanding>({
+    ttlMs: options.ttlSeconds * 1000,
+    maxEntries: options.maxEntries,
+    now: options.now,
+  })
   return {
     async standingOf(recipient) {
       const key = `${recipient.eboxType}|${recipient.id}`
       const hit = answers.get(key)
-      if (hit && now() < hit.until) return hit.standing
-      answers.delete(key)
+      if (hit !== undefined) return hit
       const standing = await source.standingOf(recipient)
-      if (ttlMs > 0) {
-        // Map keeps insertion order: the first key is the oldest answer.
-        while (answers.size >= options.maxEntries) answers.delete(answers.keys().next().value as string)
-        answers.set(key, { standing, until: now() + ttlMs })
-      }
+      answers.set(key, standing)
       return standing
     },
   }

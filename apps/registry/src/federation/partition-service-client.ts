@@ -4,6 +4,7 @@ import type { Config } from '../config.ts'
 import { inTransaction } from '../db/pool.ts'
 import { cachedUserPartitions, storeFetchedUserPartitions } from '../repositories/partition-rights.ts'
 import { replaceRoutingRules, routingRulesFor } from '../repositories/routing-rules.ts'
+import { createAnswerCache } from './answer-cache.ts'
 import { type FederationClient, FederationUnavailableError, federationClientFor } from './client.ts'
 import type { MandateOperation, PartitionService, RoutingRule } from './partition-service.ts'
 
@@ -134,9 +135,10 @@ export function createCachedPartitionService(
   pool: pg.Pool,
   options: CachedPartitionServiceOptions,
 ): PartitionService {
-  const mandateTtlMs = (options.mandateCacheSeconds ?? Math.min(options.cacheSeconds, 60)) * 1000
-  const maxMandates = options.maxMandateEntries ?? 10_000
-  const mandates = new Map<string, { value: boolean; until: number }>()
+  const mandates = createAnswerCache<boolean>({
+    ttlMs: (options.mandateCacheSeconds ?? Math.min(options.cacheSeconds, 60)) * 1000,
+    maxEntries: options.maxMandateEntries ?? 10_000,
+  })
 
   return {
     routingRules: (enterpriseNumber) => service.routingRules(enterpriseNumber),
@@ -158,12 +160,9 @@ export function createCachedPartitionService(
     async hasMandate(enterpriseNumber, mandataryEnterpriseNumber, operation: MandateOperation) {
       const key = `${enterpriseNumber}|${mandataryEnterpriseNumber}|${operation}`
       const hit = mandates.get(key)
-      if (hit && Date.now() < hit.until) return hit.value
+      if (hit !== undefined) return hit
       const value = await service.hasMandate(enterpriseNumber, mandataryEnterpriseNumber, operation)
-      if (mandateTtlMs > 0) {
-        if (mandates.size >= maxMandates) mandates.clear()
-        mandates.set(key, { value, until: Date.now() + mandateTtlMs })
-      }
+      mandates.set(key, value)
       return value
     },
   }
