@@ -59,6 +59,10 @@ export interface PublicationConfig {
   stagingDir: string
   /** Bytes staged at once across all publications of this process; over it: 503 with Retry-After. */
   stagingMaxBytes: number
+  /** A staged file up to this size stays in memory (0: every file on disk). */
+  stagingMemoryFileBytes: number
+  /** Staged bytes held in memory across all publications; beyond it files go to disk. */
+  stagingMemoryMaxBytes: number
   /** Publications one client may have in flight at once; over it: 429 with Retry-After. */
   maxConcurrentPerClient: number
   /** Publication commits (transactions) at once: a bounded share of DB_POOL_MAX, the rest stays for reads. */
@@ -262,6 +266,8 @@ function readPublicationGuards(read: Reader, poolMax: number) {
   return {
     stagingDir: read.string('PUBLICATION_STAGING_DIR', join(tmpdir(), 'ebox-publication-staging')),
     stagingMaxBytes: read.integer('PUBLICATION_STAGING_MAX_BYTES', 2 * 1024 ** 3, 1024, 2 ** 50),
+    stagingMemoryFileBytes: read.integer('PUBLICATION_STAGING_MEMORY_FILE_BYTES', 2 * 1024 ** 2, 0, 2 ** 30),
+    stagingMemoryMaxBytes: read.integer('PUBLICATION_STAGING_MEMORY_MAX_BYTES', 64 * 1024 ** 2, 0, 2 ** 40),
     maxConcurrentPerClient: read.integer('PUBLICATION_MAX_CONCURRENT_PER_CLIENT', 4, 1, 1_000),
     maxConcurrentCommits,
     minBytesPerSecond: read.integer('PUBLICATION_MIN_BYTES_PER_SECOND', 1_024, 0, 2 ** 30),

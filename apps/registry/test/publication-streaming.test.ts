@@ -34,7 +34,11 @@ let registry: TestRegistry
 let baseUrl: string
 let token: string
 beforeAll(async () => {
-  registry = await startTestRegistry({ PUBLICATION_STAGING_DIR: stagingDir })
+  registry = await startTestRegistry({
+    PUBLICATION_STAGING_DIR: stagingDir,
+    // Every file on disk: a staged file is how these tests see that a body is being received.
+    PUBLICATION_STAGING_MEMORY_FILE_BYTES: '0',
+  })
   await seedPublicationData(registry.pool)
   token = await registry.token(publisherToken)
   baseUrl = await listen(registry.app)
@@ -186,6 +190,7 @@ async function startServerProcess(): Promise<ServerProcess> {
       OAUTH_JWKS_URL: registry.issuer.jwksUrl,
       PARTITION_SERVICE_URL: '',
       PUBLICATION_STAGING_DIR: childStagingDir,
+      PUBLICATION_STAGING_MEMORY_FILE_BYTES: '0',
       ...contentStoreTestEnv(registry.database.name),
     },
     stdio: ['ignore', 'pipe', 'inherit'],

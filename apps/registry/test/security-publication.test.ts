@@ -61,6 +61,8 @@ describe('stalled uploads (real sockets)', () => {
     registry = await startTestRegistry({
       DB_POOL_MAX: '10',
       PUBLICATION_STAGING_DIR: stagingDir,
+      // Every file on disk: a staged file is how these tests see that a body is being received.
+      PUBLICATION_STAGING_MEMORY_FILE_BYTES: '0',
       PUBLICATION_MIN_BYTES_PER_SECOND: '200',
       PUBLICATION_MIN_RATE_WINDOW_SECONDS: String(WINDOW_SECONDS),
       PUBLICATION_MAX_CONCURRENT_PER_CLIENT: String(STALLED),

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
-import { to as copyTo } from 'pg-copy-streams'
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 import { type Measurement, percentiles } from '../load.ts'
 import { type CapturedStatement, decodeValue } from '../service/captured.ts'
 
@@ -59,6 +61,24 @@ async function copyOut(pool: pg.Pool, text: string): Promise<void> {
   } finally {
     client.release()
   }
+}
+
+/**
+ * A COPY … FROM STDIN sent again on `client`, with every UUID the replay already renamed also renamed where it
+ * appears in binary (content_chunks rows carry their content id as 16 bytes).
+ */
+async function copyIn(
+  client: pg.PoolClient,
+  statement: CapturedStatement,
+  fresh: Map<string, string> | undefined,
+) {
+  const data = Buffer.from(statement.copyIn ?? '', 'base64')
+  for (const [original, renamed] of fresh ?? []) {
+    const from = Buffer.from(original.replaceAll('-', ''), 'hex')
+    const to = Buffer.from(renamed.replaceAll('-', ''), 'hex')
+    for (let at = data.indexOf(from); at >= 0; at = data.indexOf(from, at + to.length)) to.copy(data, at)
+  }
+  await pipeline(Readable.from([data]), client.query(copyFrom(statement.text)))
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi
@@ -122,7 +142,10 @@ export async function runDatabaseCeiling(options: {
       } else {
         const client = await pool.connect()
         try {
-          for (const s of step.statements) await client.query({ text: s.text, values: parameters(s, fresh) })
+          for (const s of step.statements) {
+            if (s.copyIn !== undefined) await copyIn(client, s, fresh)
+            else await client.query({ text: s.text, values: parameters(s, fresh) })
+          }
         } catch (error) {
           await client.query('ROLLBACK').catch(() => {})
           throw error

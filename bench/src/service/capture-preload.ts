@@ -45,7 +45,19 @@ prototype.query = function patchedQuery(this: unknown, ...args: unknown[]) {
       endedAt: Number.NaN,
     }
     captured.push(statement)
-    const stream = config as unknown as NodeJS.EventEmitter
+    const stream = config as unknown as NodeJS.WritableStream
+    if (/\bFROM\s+STDIN\b/i.test(config.text)) {
+      // What the service sends through the COPY (pipeline writes it with write()), for the replay.
+      const sent: Buffer[] = []
+      const write = stream.write.bind(stream) as (chunk: Buffer, ...rest: unknown[]) => boolean
+      stream.write = ((chunk: Buffer, ...rest: unknown[]) => {
+        sent.push(Buffer.from(chunk))
+        return write(chunk, ...rest)
+      }) as typeof stream.write
+      stream.once('finish', () => {
+        statement.copyIn = Buffer.concat(sent).toString('base64')
+      })
+    }
     const ended = () => {
       statement.endedAt = now()
     }

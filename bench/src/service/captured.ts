@@ -3,8 +3,10 @@ export interface CapturedStatement {
   text: string
   name?: string
   values: EncodedValue[]
-  /** A COPY … TO STDOUT stream (pg-copy-streams), replayed as one. */
+  /** A COPY stream (pg-copy-streams), replayed as one: … TO STDOUT read to its end, … FROM STDIN sent `copyIn`. */
   copy?: boolean
+  /** The bytes a COPY … FROM STDIN sent, base64. */
+  copyIn?: string
   /** Milliseconds since the service started: overlapping statements ran concurrently. */
   startedAt: number
   endedAt: number

@@ -99,6 +99,8 @@ export const VARIABLES = {
   // Publication guards (apps/registry/src/services/publication/): staging, concurrency, minimum upload rate.
   PUBLICATION_STAGING_DIR: { processes: SERVE },
   PUBLICATION_STAGING_MAX_BYTES: { processes: SERVE },
+  PUBLICATION_STAGING_MEMORY_FILE_BYTES: { processes: SERVE },
+  PUBLICATION_STAGING_MEMORY_MAX_BYTES: { processes: SERVE },
   PUBLICATION_MAX_CONCURRENT_PER_CLIENT: { processes: SERVE },
   PUBLICATION_MAX_CONCURRENT_COMMITS: { processes: SERVE },
   PUBLICATION_MIN_BYTES_PER_SECOND: { processes: SERVE },

@@ -31,8 +31,8 @@ import { createStagingArea, type StagedFile, type StagedRequest } from './stagin
 
 /**
  * Publication (§5.7, §6.6, federation-duties §7), without HTTP: the parts of one request in, a stored message out.
- * No database connection is held while the network is waited for: file parts are streamed to the staging area
- * (SHA-256 computed on the way, never a whole file in memory), the JSON part is checked with short pool queries,
+ * No database connection is held while the network is waited for: file parts are received into the staging area
+ * (SHA-256 computed on the way; small files in memory within a budget, the others on disk), the JSON part is checked with short pool queries,
  * and only once the whole body is in does one short transaction write content, message, outbox event and audit
  * record. Any failure — invalid input, a client that goes away, a killed process — leaves nothing: no message, no
  * content, no event, no audit record, no staged file.
@@ -91,7 +91,11 @@ const CONCURRENCY_RETRY_AFTER_SECONDS = 5
 
 export function createPublicationService(options: PublicationServiceOptions): PublicationService {
   const { limits } = options
-  const staging = createStagingArea(limits.stagingDir, limits.stagingMaxBytes)
+  const staging = createStagingArea(limits.stagingDir, {
+    maxTotalBytes: limits.stagingMaxBytes,
+    memoryFileBytes: limits.stagingMemoryFileBytes,
+    memoryTotalBytes: limits.stagingMemoryMaxBytes,
+  })
   const perClient = new ConcurrencyLimit(limits.maxConcurrentPerClient)
   const commits = new Semaphore(limits.maxConcurrentCommits)
   return {

@@ -1,16 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Readable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { RegistryError } from '@ebox/contract'
 
 /**
- * The staging area of publications: each file part is streamed to a temporary file (SHA-256 and size computed on
- * the way) before any database connection is taken, so a slow or stalled upload holds a file descriptor and a
- * few bytes of disk, never a connection. Bytes on disk are bounded per request (the request budget) and across
- * all requests (`maxTotalBytes`); every file is deleted when its request ends, whatever the outcome.
+ * The staging area of publications: each file part is received in full (SHA-256 and size computed on the way)
+ * before any database connection is taken, so a slow or stalled upload holds memory or a file descriptor, never a
+ * connection. A file is spooled: it stays in memory while it is small and the memory budget allows, and moves to a
+ * temporary file as soon as it is not — most letters are under a megabyte, and writing them to disk and reading
+ * them back was the largest cost of a publication after the network (BENCHMARKS.md). Bytes are bounded per request
+ * (the request budget), across all requests (`maxTotalBytes`, memory and disk) and in memory (`memory.totalBytes`);
+ * every file is deleted and every byte released when its request ends, whatever the outcome.
  */
 export interface StagingArea {
   readonly dir: string
@@ -30,30 +33,55 @@ export interface StagedFile {
   read(): Readable
 }
 
-export function createStagingArea(dir: string, maxTotalBytes: number): StagingArea {
-  let totalBytes = 0
+export interface StagingLimits {
+  /** Bytes staged at once across all requests, in memory and on disk; over it: 503 with Retry-After. */
+  maxTotalBytes: number
+  /** A file larger than this goes to disk; 0 stages every file on disk. */
+  memoryFileBytes: number
+  /** Bytes held in memory across all requests; a file that would exceed it goes to disk. */
+  memoryTotalBytes: number
+}
+
+export function createStagingArea(dir: string, limits: StagingLimits): StagingArea {
+  const budget = { total: 0, memory: 0 }
   const ready = mkdir(dir, { recursive: true, mode: 0o700 })
   return {
     dir,
     open() {
       const paths: string[] = []
-      let reserved = 0
+      const held = { total: 0, memory: 0 }
       const reserve = (bytes: number) => {
-        if (totalBytes + bytes > maxTotalBytes) {
+        if (budget.total + bytes > limits.maxTotalBytes) {
           throw new RegistryError(
             'SERVICE_UNAVAILABLE',
             'The publication staging area is full; retry later.',
             { headers: { 'retry-after': '30' } },
           )
         }
-        totalBytes += bytes
-        reserved += bytes
+        budget.total += bytes
+        held.total += bytes
+      }
+      const memory = {
+        hold(bytes: number, fileBytes: number) {
+          if (fileBytes > limits.memoryFileBytes) return false
+          if (budget.memory + bytes > limits.memoryTotalBytes) return false
+          budget.memory += bytes
+          held.memory += bytes
+          return true
+        },
+        release(bytes: number) {
+          budget.memory -= bytes
+          held.memory -= bytes
+        },
       }
       return {
         async stage(source, maxBytes, onTooLarge) {
           await ready
-          const path = join(dir, `${randomUUID()}.part`)
-          paths.push(path)
+          const spool = new Spool(memory, () => {
+            const path = join(dir, `${randomUUID()}.part`)
+            paths.push(path)
+            return path
+          })
           const hash = createHash('sha256')
           let sizeBytes = 0
           await pipeline(
@@ -67,18 +95,79 @@ export function createStagingArea(dir: string, maxTotalBytes: number): StagingAr
                 yield chunk
               }
             },
-            createWriteStream(path, { flags: 'wx', mode: 0o600 }),
+            spool,
           )
           const sha256 = hash.digest('base64url')
-          return { sizeBytes, sha256, read: () => createReadStream(path) }
+          return { sizeBytes, sha256, read: () => spool.read() }
         },
         async discard() {
           const removing = paths.splice(0).map((path) => rm(path, { force: true }))
           await Promise.all(removing)
-          totalBytes -= reserved
-          reserved = 0
+          budget.total -= held.total
+          budget.memory -= held.memory
+          held.total = 0
+          held.memory = 0
         },
       }
     },
+  }
+}
+
+interface MemoryBudget {
+  /** Whether `bytes` more of a file now `fileBytes` long may stay in memory (and if so, they are counted). */
+  hold(bytes: number, fileBytes: number): boolean
+  release(bytes: number): void
+}
+
+/** A file's bytes: in memory while the budget allows, then in a temporary file (what was held moves there). */
+class Spool extends Writable {
+  private chunks: Buffer[] = []
+  private size = 0
+  private file: WriteStream | undefined
+  private path: string | undefined
+
+  constructor(
+    private readonly memory: MemoryBudget,
+    private readonly newPath: () => string,
+  ) {
+    super()
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void) {
+    this.size += chunk.length
+    if (!this.file && this.memory.hold(chunk.length, this.size)) {
+      this.chunks.push(chunk)
+      done()
+      return
+    }
+    const file = this.file ?? this.spill()
+    if (file.write(chunk)) done()
+    else file.once('drain', () => done())
+  }
+
+  override _final(done: (error?: Error | null) => void) {
+    if (!this.file) done()
+    else this.file.end((error?: Error | null) => done(error))
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void) {
+    this.file?.destroy()
+    done(error)
+  }
+
+  read(): Readable {
+    return this.path ? createReadStream(this.path) : Readable.from(this.chunks, { objectMode: false })
+  }
+
+  /** Moves the bytes held so far to a new temporary file, which receives the rest. */
+  private spill(): WriteStream {
+    this.path = this.newPath()
+    const file = createWriteStream(this.path, { flags: 'wx', mode: 0o600 })
+    file.on('error', (error) => this.destroy(error))
+    for (const held of this.chunks) file.write(held)
+    this.memory.release(this.chunks.reduce((bytes, held) => bytes + held.length, 0))
+    this.chunks = []
+    this.file = file
+    return file
   }
 }
