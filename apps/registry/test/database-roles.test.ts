@@ -25,10 +25,12 @@ const suffix = randomBytes(4).toString('hex')
 const migrator = `registry_migrator_${suffix}`
 const serviceLogin = `registry_service_${suffix}`
 const database = `registry_roles_${suffix}`
+// Generated per run: the embedded test server asks for passwords, the machine's server may trust 127.0.0.1.
+const password = randomBytes(16).toString('hex')
 const urlAs = (user: string) => {
   const url = new URL(withDatabase(testAdminUrl(), database))
   url.username = user
-  url.password = ''
+  url.password = password
   return url.toString()
 }
 
@@ -50,8 +52,10 @@ beforeAll(async () => {
   await asAdmin(`DO $$ BEGIN
       CREATE ROLE ebox_registry_service NOLOGIN;
     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`)
-  await asAdmin(`CREATE ROLE ${migrator} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB`)
-  await asAdmin(`CREATE ROLE ${serviceLogin} LOGIN NOSUPERUSER IN ROLE ebox_registry_service`)
+  await asAdmin(`CREATE ROLE ${migrator} LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEROLE NOCREATEDB`)
+  await asAdmin(
+    `CREATE ROLE ${serviceLogin} LOGIN PASSWORD '${password}' NOSUPERUSER IN ROLE ebox_registry_service`,
+  )
   await asAdmin(`CREATE DATABASE ${database} OWNER ${migrator}`)
   await migrateUp(urlAs(migrator))
   service = new pg.Pool({ connectionString: urlAs(serviceLogin), max: 2 })
