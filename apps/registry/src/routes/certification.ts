@@ -6,8 +6,8 @@ import { parseEboxId } from '../config/certification.ts'
 import type { Config } from '../config.ts'
 import { readTestDataFile } from '../demo/test-data-file.ts'
 import { loadTestData } from '../demo/test-data-load.ts'
-import { auditInTransaction } from '../plugins/audit.ts'
-import { errorResponses } from '../plugins/errors.ts'
+import { auditInTransaction } from '../plugins/app/audit.ts'
+import { errorResponses } from '../plugins/external/openapi.ts'
 import { forgetConsultations } from '../repositories/messages/write.ts'
 
 export interface CertificationOptions {

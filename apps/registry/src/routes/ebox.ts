@@ -1,7 +1,7 @@
 import { CONTRACT, EboxSummary, Statistics } from '@ebox/contract'
 import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
-import { errorResponses } from '../plugins/errors.ts'
+import { errorResponses } from '../plugins/external/openapi.ts'
 import { statistics, summary } from '../repositories/statistics.ts'
 
 /**

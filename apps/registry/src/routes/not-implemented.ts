@@ -1,6 +1,6 @@
 import { RegistryError, UNIMPLEMENTED_OPERATIONS } from '@ebox/contract'
 import type { FastifyInstance } from 'fastify'
-import { errorResponses } from '../plugins/errors.ts'
+import { errorResponses } from '../plugins/external/openapi.ts'
 
 /** `{messageId}` (OpenAPI) → `:messageId` (Fastify). */
 const fastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1')

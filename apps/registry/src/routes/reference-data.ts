@@ -13,9 +13,8 @@ import {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { type TSchema, Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { errorResponses } from '../plugins/errors.ts'
-import { binaryContent } from '../plugins/openapi.ts'
-import { absoluteImageHrefs } from '../plugins/public-url.ts'
+import { absoluteImageHrefs } from '../plugins/app/public-url.ts'
+import { binaryContent, errorResponses } from '../plugins/external/openapi.ts'
 import type { CachedAnswer } from '../reference-data/cache.ts'
 import {
   getImage,
