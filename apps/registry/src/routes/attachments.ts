@@ -43,7 +43,6 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
         tags: ['Messages'],
         operationId: 'listAttachments',
         summary: 'The attachments of a message',
-        security: [{ bearer: [] }],
         params: MessageParams,
         response: { 200: Attachments, ...errorResponses(400, 401, 403, 404, 500) },
       },
@@ -67,7 +66,6 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
         tags: ['Messages'],
         operationId: 'getAttachment',
         summary: 'One attachment of a message',
-        security: [{ bearer: [] }],
         params: AttachmentParams,
         response: { 200: Attachment, ...errorResponses(400, 401, 403, 404, 500) },
       },
@@ -96,7 +94,6 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
           'Content-Disposition carrying its file name. Reading the main attachment marks the message read. ' +
           'One byte range may be asked for (`Range: bytes=…`, RFC 9110): 206 with Content-Range, or 416 when ' +
           'the range starts past the end; a request for several ranges receives the whole content.',
-        security: [{ bearer: [] }],
         params: AttachmentParams,
         response: {
           200: {

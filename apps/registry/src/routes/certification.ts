@@ -69,7 +69,6 @@ export default async function certificationRoutes(app: FastifyInstance, options:
           'each holds exactly the messages of the file. Without `eboxId`, every test e-Box; a token that speaks ' +
           'for an e-Box resets that one. Certification scope only; 403 for an e-Box that is not a test e-Box of ' +
           'this deployment, or when the reset is not switched on.',
-        security: [{ bearer: [] }],
         querystring: ResetQuery,
         response: {
           204: Type.Null({ description: 'The test e-Boxes hold the test data file.' }),

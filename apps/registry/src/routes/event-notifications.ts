@@ -162,7 +162,6 @@ export default async function eventNotificationsRoutes(
         operationId: 'receiveEventNotification',
         summary: 'Federation events (CloudEvents): routing rules, partitions, partition rights',
         consumes: ['application/cloudevents+json', 'application/json'],
-        security: [{ bearer: [] }],
         body: CloudEvent,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },

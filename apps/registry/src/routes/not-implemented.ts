@@ -20,7 +20,6 @@ export default async function notImplementedRoutes(app: FastifyInstance) {
         tags: ['NotImplemented'],
         operationId: entry.operationId,
         summary: `${entry.operationId}: optional, not provided (501)`,
-        security: [{ bearer: [] }],
         response: errorResponses(401, 403, 501),
       },
       handler: async () => {

@@ -100,7 +100,6 @@ export default async function referenceDataRoutes(instance: FastifyInstance) {
             tags: ['ReferenceData'],
             operationId: `list${resource.singular}s${suffix}`,
             summary: `List the ${resource.collection}`,
-            security: [{ bearer: [] }],
             querystring: PagingQuery,
             response: { 200: resource.list, 304: notModified, ...errorResponses(400, 401, 403, 500) },
           },
@@ -130,7 +129,6 @@ export default async function referenceDataRoutes(instance: FastifyInstance) {
             tags: ['ReferenceData'],
             operationId: `get${resource.singular}${suffix}`,
             summary: `One of the ${resource.collection}`,
-            security: [{ bearer: [] }],
             params: IdParams,
             response: { 200: resource.item, 304: notModified, ...errorResponses(401, 403, 404, 500) },
           },
@@ -160,7 +158,6 @@ export default async function referenceDataRoutes(instance: FastifyInstance) {
               operationId: `get${resource.singular}ImageContent${suffix}`,
               summary: `A logo of one of the ${resource.collection}`,
               description: 'The implementation of this operation is optional.',
-              security: [{ bearer: [] }],
               params: ImageParams,
               response: {
                 200: {
