@@ -9,22 +9,25 @@ import type { Pool } from './db/pool.ts'
 import { type RecipientDirectory, recipientDirectoryFromConfig } from './federation/ebox-preferences.ts'
 import type { PartitionService } from './federation/partition-service.ts'
 import { partitionServiceFromConfig } from './federation/partition-service-client.ts'
-import auditPlugin from './plugins/audit.ts'
-import auditContext from './plugins/audit-context.ts'
-import authPlugin, { closedByDefault } from './plugins/auth.ts'
-import { contentStorePlugin } from './plugins/content-store.ts'
-import databasePlugin from './plugins/database.ts'
-import errorsPlugin from './plugins/errors.ts'
-import hardeningPlugin, { frameworkErrors } from './plugins/hardening.ts'
-import inputFilterPlugin, { clientErrorHandler } from './plugins/input-filter.ts'
-import lingeringClosePlugin from './plugins/lingering-close.ts'
-import metricsPlugin from './plugins/metrics.ts'
-import openapiPlugin from './plugins/openapi.ts'
-import partitionsPlugin from './plugins/partitions.ts'
-import publicUrlPlugin from './plugins/public-url.ts'
-import publicationPlugin from './plugins/publication.ts'
-import { accessLogRequest } from './plugins/query-secrets.ts'
-import referenceDataCachePlugin from './plugins/reference-data-cache.ts'
+import auditPlugin from './plugins/app/audit.ts'
+import auditContext from './plugins/app/audit-context.ts'
+import authPlugin, { closedByDefault } from './plugins/app/auth.ts'
+import callerRateLimitPlugin from './plugins/app/caller-rate-limit.ts'
+import { contentStorePlugin } from './plugins/app/content-store.ts'
+import databasePlugin from './plugins/app/database.ts'
+import errorsPlugin, { frameworkErrors } from './plugins/app/errors.ts'
+import inputFilterPlugin, { clientErrorHandler } from './plugins/app/input-filter.ts'
+import lingeringClosePlugin from './plugins/app/lingering-close.ts'
+import metricsPlugin from './plugins/app/metrics.ts'
+import partitionsPlugin from './plugins/app/partitions.ts'
+import publicUrlPlugin from './plugins/app/public-url.ts'
+import publicationPlugin from './plugins/app/publication.ts'
+import querySecretsPlugin, { accessLogRequest } from './plugins/app/query-secrets.ts'
+import referenceDataCachePlugin from './plugins/app/reference-data-cache.ts'
+import corsPlugin from './plugins/external/cors.ts'
+import openapiPlugin from './plugins/external/openapi.ts'
+import ipRateLimitPlugin from './plugins/external/rate-limit.ts'
+import securityHeadersPlugin from './plugins/external/security-headers.ts'
 import certificationRoutes from './routes/certification.ts'
 import consultationRoutes from './routes/consultation.ts'
 import eventNotificationsRoutes from './routes/event-notifications.ts'
@@ -92,16 +95,29 @@ export async function buildApp({
     )
   })
 
-  // First: every route registered after it must declare an operation or `public: true`.
+  // First: every route registered after it (the external plugins' included) must declare an operation or
+  // `public: true`.
   await app.register(closedByDefault)
+
+  // External plugins: third-party Fastify plugins and libraries, configured. Their request hooks run first.
+  await app.register(openapiPlugin, { version: config.build.version })
+  await app.register(securityHeadersPlugin)
+  await app.register(corsPlugin, { corsOrigins: config.http.corsOrigins })
+  await app.register(ipRateLimitPlugin, { rateLimit: config.http.rateLimit })
+
+  // App plugins: our own hooks and decorators. Hooks run in registration order: the per-caller limits (preParsing)
+  // and scope resolution need the auth plugin's principal; audit writes in onSend, after the handler.
   await app.register(errorsPlugin, { environment: config.environment })
   await app.register(inputFilterPlugin)
   await app.register(lingeringClosePlugin)
-  await app.register(openapiPlugin, { version: config.build.version })
   await app.register(auditContext)
   await app.register(metricsPlugin, { pool, poolMax: config.db.poolMax })
   await app.register(auditPlugin, { pool })
-  await app.register(hardeningPlugin, { ...config.http, databaseUrl: config.databaseUrl })
+  await app.register(querySecretsPlugin)
+  await app.register(callerRateLimitPlugin, {
+    rateLimit: config.http.rateLimit,
+    databaseUrl: config.databaseUrl,
+  })
   await app.register(databasePlugin, { pool })
   await app.register(publicUrlPlugin, { publicBaseUrl: config.publicBaseUrl })
   await app.register(partitionsPlugin, { partitionService: federationPartitions })

@@ -40,7 +40,7 @@ export interface Config extends ProcessConfig {
   certification: CertificationConfig
   /** `POST /eventNotifications`: how far into the future an event's time may lie (routes/event-notifications.ts). */
   eventNotifications: { maxFutureSkewSeconds: number }
-  /** `/metrics` for Prometheus, on a port of its own (src/plugins/metrics.ts). */
+  /** `/metrics` for Prometheus, on a port of its own (src/plugins/app/metrics.ts). */
   metrics: { port: number }
   build: { version: string; commit: string }
   /**

@@ -6,7 +6,7 @@ import { auditCommand } from '../src/audit/cli.ts'
 import { AuditWriter } from '../src/audit/store.ts'
 import { verifyAuditChain } from '../src/audit/verify.ts'
 import { createPool, inTransaction } from '../src/db/pool.ts'
-import { auditInTransaction } from '../src/plugins/audit.ts'
+import { auditInTransaction } from '../src/plugins/app/audit.ts'
 import { startTestRegistry, type TestRegistry } from './support/registry.ts'
 
 let registry: TestRegistry

@@ -32,8 +32,10 @@ const LAYERS: string[][] = [
   ['federation'],
   // Use cases without HTTP.
   ['services'],
-  // Fastify app plugins: hooks and decorators.
-  ['plugins'],
+  // External plugins: third-party Fastify plugins and libraries, configured (CORS, helmet, rate limit, OpenAPI).
+  ['plugins/external'],
+  // App plugins: the app's own hooks and decorators (auth, audit, errors, metrics, app.pool, app.publication …).
+  ['plugins/app'],
   // HTTP routes by resource.
   ['routes'],
   // Entry points and assembly.
@@ -73,14 +75,12 @@ describe('layers', () => {
   })
 
   it('the worker imports no Fastify plugin, and no module below the plugins imports Fastify at run time', () => {
+    const firstPluginLayer = layerOf(join(src, 'plugins/external'))
     const offenders = sources(src).filter((file) => {
       const path = relative(src, file)
       const text = readFileSync(file, 'utf8')
       if (path.startsWith('worker/')) return /from '\.\.\/(plugins|routes)\//.test(text)
-      return (
-        layerOf(file) < layerOf(join(src, 'plugins')) &&
-        /^import (?!type )[^\n]*from 'fastify(-plugin)?'/m.test(text)
-      )
+      return layerOf(file) < firstPluginLayer && /^import (?!type )[^\n]*from 'fastify(-plugin)?'/m.test(text)
     })
     expect(offenders.map((file) => relative(src, file))).toEqual([])
   })

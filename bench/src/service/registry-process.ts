@@ -4,14 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DEFAULT_FEDERATION_PROFILE, SCOPES } from '@ebox/contract'
 import { freePort } from '@ebox/dev-postgres'
-import {
-  createClientCredentials,
-  type EboxPreferencesStandIn,
-  INTROSPECT_SCOPE,
-  startEboxPreferencesStandIn,
-  type TokenIssuer,
-} from '@ebox/token-issuer'
-import { exportPKCS8 } from 'jose'
+import { type EboxPreferencesStandIn, startRegistryFederation, type TokenIssuer } from '@ebox/token-issuer'
 import { repositoryRoot } from '../database.ts'
 import { bundleEntry } from './bundle.ts'
 import type { CapturedStatement } from './captured.ts'
@@ -263,20 +256,17 @@ export async function startRegistry(options: {
 export async function federationEnv(
   issuer: TokenIssuer,
 ): Promise<{ env: Record<string, string>; preferences: EboxPreferencesStandIn }> {
-  const client = await createClientCredentials(DP_CLIENT_ID)
-  const { eboxPreferences, citizenConsents, enterpriseStatus } = DEFAULT_FEDERATION_PROFILE.scopes
-  await issuer.registerClient(DP_CLIENT_ID, client.publicJwk, {
-    scopes: [INTROSPECT_SCOPE, ...new Set([eboxPreferences, citizenConsents, enterpriseStatus])],
+  const { paths, scopes } = DEFAULT_FEDERATION_PROFILE
+  const federation = await startRegistryFederation(issuer, {
+    clientId: DP_CLIENT_ID,
+    paths,
+    scopes,
+    enterprises: [],
+    citizens: [],
   })
-  const preferences = await startEboxPreferencesStandIn({ introspect: (token) => issuer.introspect(token) })
   return {
-    preferences,
-    env: {
-      OAUTH_TOKEN_URL: issuer.tokenUrl,
-      OAUTH_CLIENT_ID: DP_CLIENT_ID,
-      OAUTH_CLIENT_KEY: await exportPKCS8(client.privateKey),
-      EBOX_PREFERENCES_URL: preferences.url,
-    },
+    preferences: federation.preferences,
+    env: { OAUTH_TOKEN_URL: issuer.tokenUrl, ...federation.env },
   }
 }
 

@@ -1,7 +1,7 @@
 import { RegistryError } from '@ebox/contract'
 
 /**
- * What PostgreSQL can store as text and dates: the edge filter (plugins/input-filter.ts) applies it to every
+ * What PostgreSQL can store as text and dates: the edge filter (plugins/app/input-filter.ts) applies it to every
  * query, path, header and JSON string; publication, whose JSON arrives inside multipart, applies it to its part.
  */
 

@@ -5,7 +5,7 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 
 /**
  * Prometheus plumbing shared by both processes, without Fastify: the registry with process metrics, pool
- * saturation, and the small HTTP server that serves them (the API's plugins/metrics.ts, the worker's metrics.ts).
+ * saturation, and the small HTTP server that serves them (the API's plugins/app/metrics.ts, the worker's metrics.ts).
  */
 
 /** A registry with the process metrics (CPU, memory, event loop lag, GC) every process of the image exports. */

@@ -5,9 +5,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
 import { parseRange } from '../content/range.ts'
-import { errorResponses } from '../plugins/errors.ts'
-import { binaryContent } from '../plugins/openapi.ts'
-import { absoluteAttachmentHrefs } from '../plugins/public-url.ts'
+import { absoluteAttachmentHrefs } from '../plugins/app/public-url.ts'
+import { binaryContent, errorResponses } from '../plugins/external/openapi.ts'
 import { getAttachment, getAttachments } from '../repositories/messages/read.ts'
 import { markRead } from '../repositories/messages/write.ts'
 import { contentDisposition } from './consultation-http.ts'
@@ -44,7 +43,6 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
         tags: ['Messages'],
         operationId: 'listAttachments',
         summary: 'The attachments of a message',
-        security: [{ bearer: [] }],
         params: MessageParams,
         response: { 200: Attachments, ...errorResponses(400, 401, 403, 404, 500) },
       },
@@ -68,7 +66,6 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
         tags: ['Messages'],
         operationId: 'getAttachment',
         summary: 'One attachment of a message',
-        security: [{ bearer: [] }],
         params: AttachmentParams,
         response: { 200: Attachment, ...errorResponses(400, 401, 403, 404, 500) },
       },
@@ -97,7 +94,6 @@ export default async function attachmentRoutes(instance: FastifyInstance) {
           'Content-Disposition carrying its file name. Reading the main attachment marks the message read. ' +
           'One byte range may be asked for (`Range: bytes=…`, RFC 9110): 206 with Content-Range, or 416 when ' +
           'the range starts past the end; a request for several ranges receives the whole content.',
-        security: [{ bearer: [] }],
         params: AttachmentParams,
         response: {
           200: {

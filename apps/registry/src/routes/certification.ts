@@ -6,8 +6,8 @@ import { parseEboxId } from '../config/certification.ts'
 import type { Config } from '../config.ts'
 import { readTestDataFile } from '../demo/test-data-file.ts'
 import { loadTestData } from '../demo/test-data-load.ts'
-import { auditInTransaction } from '../plugins/audit.ts'
-import { errorResponses } from '../plugins/errors.ts'
+import { auditInTransaction } from '../plugins/app/audit.ts'
+import { errorResponses } from '../plugins/external/openapi.ts'
 import { forgetConsultations } from '../repositories/messages/write.ts'
 
 export interface CertificationOptions {
@@ -69,7 +69,6 @@ export default async function certificationRoutes(app: FastifyInstance, options:
           'each holds exactly the messages of the file. Without `eboxId`, every test e-Box; a token that speaks ' +
           'for an e-Box resets that one. Certification scope only; 403 for an e-Box that is not a test e-Box of ' +
           'this deployment, or when the reset is not switched on.',
-        security: [{ bearer: [] }],
         querystring: ResetQuery,
         response: {
           204: Type.Null({ description: 'The test e-Boxes hold the test data file.' }),

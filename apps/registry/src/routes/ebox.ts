@@ -1,7 +1,7 @@
 import { CONTRACT, EboxSummary, Statistics } from '@ebox/contract'
 import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
-import { errorResponses } from '../plugins/errors.ts'
+import { errorResponses } from '../plugins/external/openapi.ts'
 import { statistics, summary } from '../repositories/statistics.ts'
 
 /**
@@ -22,7 +22,6 @@ export default async function eboxRoutes(app: FastifyInstance) {
         description:
           `Counts of the listed (not expired) messages, in total and per partition: unread, expiring soon ` +
           `(unread and expiring within ${CONTRACT.expiringSoonDays} days), registered, unread registered.`,
-        security: [{ bearer: [] }],
         response: { 200: Statistics, ...errorResponses(401, 403, 500) },
       },
     },
@@ -41,7 +40,6 @@ export default async function eboxRoutes(app: FastifyInstance) {
         tags: ['Statistics'],
         operationId: 'getEbox',
         summary: 'Summary of the e-Box (v2.1)',
-        security: [{ bearer: [] }],
         response: { 200: EboxSummary, ...errorResponses(401, 403, 500) },
       },
     },

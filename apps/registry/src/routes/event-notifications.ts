@@ -11,7 +11,7 @@ import type pg from 'pg'
 import { inTransaction } from '../db/pool.ts'
 import type { RoutingRule } from '../federation/partition-service.ts'
 import { toRoutingRule } from '../federation/partition-service-client.ts'
-import { errorResponses } from '../plugins/errors.ts'
+import { errorResponses } from '../plugins/external/openapi.ts'
 import { markApplied, recordFirstDelivery } from '../repositories/cloud-events.ts'
 import { applyPartitionRemoved, applyUserRightEvent } from '../repositories/partition-rights.ts'
 import { replaceRoutingRules } from '../repositories/routing-rules.ts'
@@ -162,7 +162,6 @@ export default async function eventNotificationsRoutes(
         operationId: 'receiveEventNotification',
         summary: 'Federation events (CloudEvents): routing rules, partitions, partition rights',
         consumes: ['application/cloudevents+json', 'application/json'],
-        security: [{ bearer: [] }],
         body: CloudEvent,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },

@@ -15,8 +15,8 @@ import { type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { scopeOf } from '../auth/caller.ts'
-import { errorResponses } from '../plugins/errors.ts'
-import { absoluteMessageHrefs } from '../plugins/public-url.ts'
+import { absoluteMessageHrefs } from '../plugins/app/public-url.ts'
+import { errorResponses } from '../plugins/external/openapi.ts'
 import { listMessages } from '../repositories/messages/list.ts'
 import { getBody, getMessage, getPaymentData } from '../repositories/messages/read.ts'
 import {
@@ -78,7 +78,6 @@ export default async function messageRoutes(instance: FastifyInstance) {
           'a case- and accent-insensitive substring of subject, business data values, forTheAttentionOf and the ' +
           'names of the sender organisation, sender application and message type in that language. Expired ' +
           'messages are left out unless an expired* filter is given.',
-        security: [{ bearer: [] }],
         querystring: ListMessagesQuery,
         response: { 200: Messages, ...errorResponses(400, 401, 403, 500) },
       },
@@ -115,7 +114,6 @@ export default async function messageRoutes(instance: FastifyInstance) {
         description:
           'application/merge-patch+json. All or nothing: 404 when any messageId is not a message of the ' +
           'e-Box (then nothing changes), 400 for a partition messages cannot be moved to.',
-        security: [{ bearer: [] }],
         body: MessagesToUpdate,
         response: {
           200: Type.Null({ description: 'The messages were updated (no body).' }),
@@ -149,7 +147,6 @@ export default async function messageRoutes(instance: FastifyInstance) {
         description:
           'application/merge-patch+json `{ "isExecuted": true }`. Idempotent: the first call sets executionDate, ' +
           `later calls answer the same action. 404 when the message is not in the e-Box or asks for no action. ${OPTIONAL}`,
-        security: [{ bearer: [] }],
         params: MessageParams,
         body: MessageActionUpdate,
         response: { 200: MessageAction, ...errorResponses(400, 401, 403, 404, 415, 500) },
@@ -173,7 +170,6 @@ export default async function messageRoutes(instance: FastifyInstance) {
         tags: ['Messages'],
         operationId: 'getMessage',
         summary: 'One message of the e-Box',
-        security: [{ bearer: [] }],
         params: MessageParams,
         response: { 200: Message, ...errorResponses(400, 401, 403, 404, 500) },
       },
@@ -200,7 +196,6 @@ export default async function messageRoutes(instance: FastifyInstance) {
         operationId: 'getMessageBody',
         summary: 'The body of a message',
         description: `Reading the body of a message whose body is its main content marks it read. ${OPTIONAL}`,
-        security: [{ bearer: [] }],
         params: MessageParams,
         response: { 200: Body, ...errorResponses(400, 401, 403, 404, 500) },
       },
@@ -226,7 +221,6 @@ export default async function messageRoutes(instance: FastifyInstance) {
         operationId: 'getPaymentData',
         summary: 'The payment data of a message',
         description: OPTIONAL,
-        security: [{ bearer: [] }],
         params: MessageParams,
         response: { 200: PaymentData, ...errorResponses(400, 401, 403, 404, 500) },
       },

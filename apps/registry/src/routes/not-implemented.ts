@@ -1,6 +1,6 @@
 import { RegistryError, UNIMPLEMENTED_OPERATIONS } from '@ebox/contract'
 import type { FastifyInstance } from 'fastify'
-import { errorResponses } from '../plugins/errors.ts'
+import { errorResponses } from '../plugins/external/openapi.ts'
 
 /** `{messageId}` (OpenAPI) → `:messageId` (Fastify). */
 const fastifyPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1')
@@ -20,7 +20,6 @@ export default async function notImplementedRoutes(app: FastifyInstance) {
         tags: ['NotImplemented'],
         operationId: entry.operationId,
         summary: `${entry.operationId}: optional, not provided (501)`,
-        security: [{ bearer: [] }],
         response: errorResponses(401, 403, 501),
       },
       handler: async () => {

@@ -13,9 +13,8 @@ import {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { type TSchema, Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { errorResponses } from '../plugins/errors.ts'
-import { binaryContent } from '../plugins/openapi.ts'
-import { absoluteImageHrefs } from '../plugins/public-url.ts'
+import { absoluteImageHrefs } from '../plugins/app/public-url.ts'
+import { binaryContent, errorResponses } from '../plugins/external/openapi.ts'
 import type { CachedAnswer } from '../reference-data/cache.ts'
 import {
   getImage,
@@ -101,7 +100,6 @@ export default async function referenceDataRoutes(instance: FastifyInstance) {
             tags: ['ReferenceData'],
             operationId: `list${resource.singular}s${suffix}`,
             summary: `List the ${resource.collection}`,
-            security: [{ bearer: [] }],
             querystring: PagingQuery,
             response: { 200: resource.list, 304: notModified, ...errorResponses(400, 401, 403, 500) },
           },
@@ -131,7 +129,6 @@ export default async function referenceDataRoutes(instance: FastifyInstance) {
             tags: ['ReferenceData'],
             operationId: `get${resource.singular}${suffix}`,
             summary: `One of the ${resource.collection}`,
-            security: [{ bearer: [] }],
             params: IdParams,
             response: { 200: resource.item, 304: notModified, ...errorResponses(401, 403, 404, 500) },
           },
@@ -161,7 +158,6 @@ export default async function referenceDataRoutes(instance: FastifyInstance) {
               operationId: `get${resource.singular}ImageContent${suffix}`,
               summary: `A logo of one of the ${resource.collection}`,
               description: 'The implementation of this operation is optional.',
-              security: [{ bearer: [] }],
               params: ImageParams,
               response: {
                 200: {

@@ -4,17 +4,17 @@ import {
   type DeploymentEnvironment,
   type ErrorCode,
   RegistryError,
-  StatusMessage,
   toStatusMessage,
 } from '@ebox/contract'
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from 'fastify'
 import fp from 'fastify-plugin'
-import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/unavailable.ts'
-
-/** Error responses every route may give; spread into a route's `response` schema. */
-export function errorResponses(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((status) => [status, StatusMessage]))
-}
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../db/unavailable.ts'
 
 /**
  * Every error leaves as a `StatusMessage` built from the error table: validation failures as 400, unknown
@@ -61,3 +61,17 @@ export default fp(
   },
   { name: 'errors' },
 )
+
+/**
+ * Errors the router raises before any route or hook runs (a malformed percent-encoding, a path parameter over
+ * `maxParamLength`): Fastify would answer them with its own body echoing the whole path. Answer with a
+ * StatusMessage that names nothing of the request instead. Pass as the `frameworkErrors` server option.
+ */
+export function frameworkErrors(environment: DeploymentEnvironment): FastifyServerOptions['frameworkErrors'] {
+  return (error: Error & { statusCode?: number }, _request: FastifyRequest, reply: FastifyReply) => {
+    const status = error.statusCode === 414 ? 414 : 400
+    const code = status === 414 ? 'URI_TOO_LONG' : 'INVALID_INPUT'
+    const body = toStatusMessage(randomUUID(), code, environment, 'The request URL is not valid.')
+    reply.code(status).type('application/json; charset=utf-8').send(body)
+  }
+}

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Pool } from '../db/pool.ts'
+import type { Pool } from '../../db/pool.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,9 +1,9 @@
 import { type Operation, RegistryError } from '@ebox/contract'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import '../auth/caller.ts'
-import { CONSULT_OPERATIONS, ON_BEHALF_HEADER, resolveMessageScope } from '../auth/message-scope.ts'
-import type { TokenVerifier } from '../auth/verifier.ts'
+import '../../auth/caller.ts'
+import { CONSULT_OPERATIONS, ON_BEHALF_HEADER, resolveMessageScope } from '../../auth/message-scope.ts'
+import type { TokenVerifier } from '../../auth/verifier.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -16,7 +16,7 @@ declare module 'fastify' {
 
 /** Routes external plugins add, which cannot carry our config: each public, and said so here. */
 const EXTERNAL_PUBLIC_ROUTES = new Set([
-  'OPTIONS *' /* CORS preflight, @fastify/cors (plugins/hardening.ts) */,
+  'OPTIONS *' /* CORS preflight, @fastify/cors (plugins/external/cors.ts) */,
 ])
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/

@@ -2,10 +2,10 @@ import { type Operation, RegistryError } from '@ebox/contract'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
-import { type AuditEntry, auditMicros, auditTimestamp, formatMicros } from '../audit/chain.ts'
-import { AuditWriter, appendAudit } from '../audit/store.ts'
-import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/unavailable.ts'
-import { WRITE_METHODS } from '../http-methods.ts'
+import { type AuditEntry, auditMicros, auditTimestamp, formatMicros } from '../../audit/chain.ts'
+import { AuditWriter, appendAudit } from '../../audit/store.ts'
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../db/unavailable.ts'
+import { WRITE_METHODS } from '../../http-methods.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -1,5 +1,6 @@
 import { RegistryError } from '@ebox/contract'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
 
 /**
  * Secrets that must never travel or be logged in a URL (issue 23, finding 8): bearer tokens (RFC 6750 §2.3, which
@@ -58,3 +59,11 @@ export function accessLogRequest(request: FastifyRequest) {
     remotePort: request.socket?.remotePort,
   }
 }
+
+/** Refuses a credential in the query string (refuseTokensInQuery) for every route, public ones and 404s included. */
+export default fp(
+  async function querySecrets(app: FastifyInstance) {
+    app.addHook('onRequest', refuseTokensInQuery)
+  },
+  { name: 'query-secrets' },
+)

@@ -4,7 +4,7 @@ import {
   createPublicationService,
   type PublicationService,
   type PublicationServiceOptions,
-} from '../services/publication/service.ts'
+} from '../../services/publication/service.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -18,7 +18,8 @@ export default fp(
       // Keep-alive: Node reads (and discards) the rest of the body once the answer is sent.
       reply.removeHeader('connection')
       const socket = raw.socket
-      const timer = setTimeout(() => socket.destroy(), LINGER_MS)
+      // `?.`: under app.inject the socket is light-my-request's stand-in, which has no destroy().
+      const timer = setTimeout(() => socket.destroy?.(), LINGER_MS)
       timer.unref()
       const done = () => clearTimeout(timer)
       raw.once('end', done)

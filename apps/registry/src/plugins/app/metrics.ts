@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type pg from 'pg'
 import { Counter, Histogram, type Registry } from 'prom-client'
-import { createRegistry, registerPoolMetrics } from '../metrics/prometheus.ts'
+import { createRegistry, registerPoolMetrics } from '../../metrics/prometheus.ts'
 
 /** The metrics of the API process; the worker has its own registry (src/worker/metrics.ts). */
 export interface ServiceMetrics {

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
-import { type ChannelListener, startChannelListener } from '../db/listener.ts'
-import { ReferenceDataCache } from '../reference-data/cache.ts'
-import { REFERENCE_DATA_CHANNEL } from '../repositories/reference-data/import.ts'
+import { type ChannelListener, startChannelListener } from '../../db/listener.ts'
+import { ReferenceDataCache } from '../../reference-data/cache.ts'
+import { REFERENCE_DATA_CHANNEL } from '../../repositories/reference-data/import.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,10 +1,9 @@
 import { STATUS_CODES } from 'node:http'
-import { CONTRACT } from '@ebox/contract'
+import { CONTRACT, StatusMessage } from '@ebox/contract'
 import swagger from '@fastify/swagger'
 import type { TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { errorResponses } from './errors.ts'
 import { describeResponses, hoistNamedSchemas } from './openapi-components.ts'
 
 declare module 'fastify' {
@@ -15,6 +14,11 @@ declare module 'fastify' {
      */
     documentedBody?: TSchema
   }
+}
+
+/** Error responses a route may give; spread into its `response` schema (documented and serialised as StatusMessage). */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((status) => [status, StatusMessage]))
 }
 
 /** The scheme every authenticated operation names: the bearer token the auth plugin verifies. */

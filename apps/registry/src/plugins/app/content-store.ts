@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { ContentStore } from '../content/store.ts'
+import type { ContentStore } from '../../content/store.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

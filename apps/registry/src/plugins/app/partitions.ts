@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { PartitionService } from '../federation/partition-service.ts'
+import type { PartitionService } from '../../federation/partition-service.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

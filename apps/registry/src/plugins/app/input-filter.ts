@@ -4,7 +4,7 @@ import type { Socket } from 'node:net'
 import { codeForStatus, type DeploymentEnvironment, RegistryError, toStatusMessage } from '@ebox/contract'
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import { assertStorableText, isStorableDate, MAX_URL_VALUE_LENGTH } from '../db/storable-text.ts'
+import { assertStorableText, isStorableDate, MAX_URL_VALUE_LENGTH } from '../../db/storable-text.ts'
 
 /**
  * One input filter at the edge, for every route (issue 23, "Edge validation"): query, path, header and JSON-body

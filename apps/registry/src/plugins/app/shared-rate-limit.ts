@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { createPool, type Pool } from '../db/pool.ts'
-import { countHits, deleteWindowsBefore } from '../repositories/rate-limits.ts'
+import { createPool, type Pool } from '../../db/pool.ts'
+import { countHits, deleteWindowsBefore } from '../../repositories/rate-limits.ts'
 
 /** One limit a request counts against: a key (hashed before it is stored) and its ceiling per window. */
 export interface LimitKey {
