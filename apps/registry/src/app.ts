@@ -73,7 +73,7 @@ export async function buildApp({
       return typeof incoming === 'string' && CORRELATION_ID.test(incoming) ? incoming : randomUUID()
     },
     bodyLimit: 1024 * 1024,
-    connectionTimeout: 30_000,
+    connectionTimeout: config.http.idleTimeoutMs,
     requestTimeout: config.http.requestTimeoutMs,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,

@@ -131,6 +131,12 @@ export interface HttpConfig {
   maxHeaderBytes: number
   /** Longest time a whole request may take to arrive (large publications over slow links need minutes). */
   requestTimeoutMs: number
+  /**
+   * A connection on which nothing moves for this long is closed: a request that stops arriving, or an answer the
+   * client stops reading (a download it never reads). Node re-arms the timer once while a write is still queued,
+   * so a stalled answer is cut after at most twice this.
+   */
+  idleTimeoutMs: number
   rateLimit: {
     windowSeconds: number
     /** Requests per window and caller: client id + e-Box (+ user for portal users), across all replicas. */
@@ -206,6 +212,7 @@ function readServeConfig(read: Reader): Config {
       trustProxyHops: read.integer('TRUST_PROXY_HOPS', 0, 0, 10),
       maxHeaderBytes: read.integer('HTTP_MAX_HEADER_BYTES', 16_384, 4_096, 65_536),
       requestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 300_000, 10_000, 3_600_000),
+      idleTimeoutMs: read.integer('HTTP_IDLE_TIMEOUT_MS', 30_000, 1_000, 600_000),
       rateLimit: {
         windowSeconds: read.integer('RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3_600),
         perCaller: read.integer('RATE_LIMIT_PER_CALLER', 600, 1, 1_000_000),

@@ -79,6 +79,7 @@ export const VARIABLES = {
   TRUST_PROXY_HOPS: { processes: SERVE },
   HTTP_MAX_HEADER_BYTES: { processes: SERVE },
   HTTP_REQUEST_TIMEOUT_MS: { processes: SERVE },
+  HTTP_IDLE_TIMEOUT_MS: { processes: SERVE },
   RATE_LIMIT_WINDOW_SECONDS: { processes: SERVE },
   RATE_LIMIT_PER_CALLER: { processes: SERVE },
   RATE_LIMIT_PER_CLIENT: { processes: SERVE },
