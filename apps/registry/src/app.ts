@@ -130,6 +130,9 @@ export async function buildApp({
     pool,
     contentStore: app.contentStore,
     limits: config.publication,
+    // A live upload's file is written within HTTP_REQUEST_TIMEOUT_MS and read back by its commit right after:
+    // twice that bound leaves the commit as long again.
+    stagingStaleAfterMs: 2 * config.http.requestTimeoutMs,
     // Routing rules not yet cached come from a real Partition service only; without one, GENERAL.
     routingRulesSource: partitionService ?? (config.partitionService.url ? federationPartitions : undefined),
     recipients: recipients ?? recipientDirectoryFromConfig(config),

@@ -9,6 +9,8 @@ import { createStagingArea, type StagingLimits } from '../src/services/publicati
 
 /** The staging area on its own: where bytes go (memory or disk), the budgets, and that nothing stays. */
 const KiB = 1024
+/** Files of these tests are never old enough to be swept (publication-staging-sweep.test.ts covers that). */
+const SWEEP = { staleAfterMs: 3_600_000 }
 let dir: string
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ebox-staging-unit-'))
@@ -36,7 +38,7 @@ const partFiles = async () => (await readdir(dir)).filter((name) => name.endsWit
 
 describe('staging area', () => {
   it('keeps a small file in memory and a large one on disk; both read back byte-identical', async () => {
-    const request = createStagingArea(dir, limits()).open()
+    const request = createStagingArea(dir, limits(), SWEEP).open()
     const small = randomBytes(40 * KiB)
     const large = randomBytes(300 * KiB)
 
@@ -57,7 +59,7 @@ describe('staging area', () => {
   })
 
   it('moves a file to disk once the memory budget of all requests is spent, and frees it on discard', async () => {
-    const area = createStagingArea(dir, limits())
+    const area = createStagingArea(dir, limits(), SWEEP)
     const first = area.open()
     const second = area.open()
     const a = randomBytes(60 * KiB)
@@ -77,7 +79,7 @@ describe('staging area', () => {
   })
 
   it('refuses a file over its limit and a request over the total budget (503 with Retry-After)', async () => {
-    const area = createStagingArea(dir, limits({ maxTotalBytes: 200 * KiB, memoryFileBytes: 0 }))
+    const area = createStagingArea(dir, limits({ maxTotalBytes: 200 * KiB, memoryFileBytes: 0 }), SWEEP)
     const request = area.open()
     await expect(request.stage(chunked(randomBytes(50 * KiB)), 32 * KiB, tooLarge)).rejects.toThrow(
       'too large',
@@ -101,7 +103,7 @@ describe('staging area', () => {
   })
 
   it('a source that fails mid-file leaves no file and no bytes held', async () => {
-    const area = createStagingArea(dir, limits({ maxTotalBytes: 400 * KiB }))
+    const area = createStagingArea(dir, limits({ maxTotalBytes: 400 * KiB }), SWEEP)
     const request = area.open()
     async function* failing() {
       yield randomBytes(100 * KiB)

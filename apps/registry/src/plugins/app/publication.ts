@@ -16,7 +16,16 @@ declare module 'fastify' {
 /** Makes the publication service available to the publication route (app.publication). */
 export default fp(
   async function publicationPlugin(app: FastifyInstance, options: PublicationServiceOptions) {
-    app.decorate('publication', createPublicationService(options))
+    const service = createPublicationService({
+      ...options,
+      onStaleStagingSwept: (removed) =>
+        app.log.warn(
+          { removed, dir: options.limits.stagingDir },
+          'removed staging files of interrupted uploads',
+        ),
+    })
+    app.decorate('publication', service)
+    app.addHook('onClose', async () => service.close())
   },
   { name: 'publication' },
 )

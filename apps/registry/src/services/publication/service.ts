@@ -47,6 +47,10 @@ export interface PublicationServiceOptions {
   routingRulesSource: Pick<PartitionService, 'routingRules'> | undefined
   /** Where attachment bytes go (PostgreSQL chunks or the object store). */
   contentStore: ContentStore
+  /** Staged files older than this belong to no live request (a killed process's): swept (staging.ts). */
+  stagingStaleAfterMs: number
+  /** Hears how many such files a sweep removed. */
+  onStaleStagingSwept?: (removed: number) => void
   /** e-Box Preferences (cached): whether the recipient has an e-Box and is an active company. */
   recipients: RecipientDirectory
 }
@@ -73,6 +77,8 @@ export interface PublicationService {
   /** Files currently staged (for tests and metrics). */
   readonly stagingDir: string
   publish(parts: AsyncIterable<PublicationPart>, request: PublicationRequest): Promise<PublicationStatus>
+  /** Stops the staging area's sweeper (app close). */
+  close(): void
 }
 
 interface PublicationContext extends PublicationRequest, Omit<PublicationServiceOptions, 'pool'> {
@@ -91,16 +97,21 @@ const CONCURRENCY_RETRY_AFTER_SECONDS = 5
 
 export function createPublicationService(options: PublicationServiceOptions): PublicationService {
   const { limits } = options
-  const staging = createStagingArea(limits.stagingDir, {
-    maxTotalBytes: limits.stagingMaxBytes,
-    memoryFileBytes: limits.stagingMemoryFileBytes,
-    memoryTotalBytes: limits.stagingMemoryMaxBytes,
-  })
+  const staging = createStagingArea(
+    limits.stagingDir,
+    {
+      maxTotalBytes: limits.stagingMaxBytes,
+      memoryFileBytes: limits.stagingMemoryFileBytes,
+      memoryTotalBytes: limits.stagingMemoryMaxBytes,
+    },
+    { staleAfterMs: options.stagingStaleAfterMs, onSwept: options.onStaleStagingSwept },
+  )
   const perClient = new ConcurrencyLimit(limits.maxConcurrentPerClient)
   const commits = new Semaphore(limits.maxConcurrentCommits)
   return {
     limits,
     stagingDir: staging.dir,
+    close: () => staging.close(),
     async publish(parts, request) {
       const context: PublicationContext = { ...options, ...request }
       if (!perClient.enter(request.clientId)) {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -19,6 +19,18 @@ export interface StagingArea {
   readonly dir: string
   /** One request's staged files; `discard()` deletes them all (call it in a `finally`). */
   open(): StagedRequest
+  /** Stops the periodic sweep of stale files. */
+  close(): void
+}
+
+export interface StagingOptions {
+  /**
+   * Age (time since its last write) past which a `.part` file belongs to no live request: swept at start and
+   * then every so often. See `sweepStaleStagingFiles`.
+   */
+  staleAfterMs: number
+  /** Hears how many stale files a sweep removed (only when it removed some). */
+  onSwept?: (removed: number) => void
 }
 
 export interface StagedRequest {
@@ -42,11 +54,23 @@ export interface StagingLimits {
   memoryTotalBytes: number
 }
 
-export function createStagingArea(dir: string, limits: StagingLimits): StagingArea {
+export function createStagingArea(dir: string, limits: StagingLimits, options: StagingOptions): StagingArea {
   const budget = { total: 0, memory: 0 }
   const ready = mkdir(dir, { recursive: true, mode: 0o700 })
+  const sweep = () =>
+    ready
+      .then(() => sweepStaleStagingFiles(dir, options.staleAfterMs))
+      .then((removed) => {
+        if (removed > 0) options.onSwept?.(removed)
+      })
+      // A sweep that fails (directory removed under us) is retried at the next tick; publications report their own.
+      .catch(() => {})
+  void sweep()
+  const sweeper = setInterval(sweep, Math.max(1_000, options.staleAfterMs / 2))
+  sweeper.unref()
   return {
     dir,
+    close: () => clearInterval(sweeper),
     open() {
       const paths: string[] = []
       const held = { total: 0, memory: 0 }
@@ -170,4 +194,32 @@ class Spool extends Writable {
     this.file = file
     return file
   }
+}
+
+/**
+ * Removes the `.part` files of `dir` whose last write is older than `staleAfterMs`: what a process killed
+ * mid-upload (SIGKILL, OOM) left behind. Only by age, never all of them: in the image the directory is the pod's
+ * own /tmp (one registry per pod, surviving a container restart), but the default (os.tmpdir()), a developer
+ * machine, the tests and the chaos suite share one directory between live processes, whose uploads must stay.
+ * A live request writes its file while the body arrives (bounded by HTTP_REQUEST_TIMEOUT_MS) and reads it back in
+ * its commit right after, so the caller passes a multiple of that bound. Returns how many files it removed.
+ */
+export async function sweepStaleStagingFiles(
+  dir: string,
+  staleAfterMs: number,
+  now = Date.now(),
+): Promise<number> {
+  let removed = 0
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith('.part')) continue
+    const path = join(dir, name)
+    const stale = await stat(path).then(
+      (info) => now - info.mtimeMs > staleAfterMs,
+      () => false,
+    )
+    if (!stale) continue
+    await rm(path, { force: true })
+    removed++
+  }
+  return removed
 }
