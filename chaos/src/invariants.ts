@@ -57,6 +57,7 @@ export async function checkInvariants(
     invariants.push(replaysAnswered(recorder))
     invariants.push(await eventsDelivered(client, system, recorder.publications, options.eesWaitMs ?? 60_000))
     invariants.push(await noOrphanedContent(client))
+    invariants.push(await humanSawOnlyTheirPartitions(client, system, recorder))
   } finally {
     await client.end()
   }
@@ -180,5 +181,39 @@ async function noOrphanedContent(client: pg.Client): Promise<Invariant> {
     name: 'no orphaned content',
     held: orphans === 0,
     detail: `${orphans} contents rows without attachment`,
+  }
+}
+
+/**
+ * A portal user is shown only messages of their e-Box inside the partitions the Partition service grants them:
+ * never an unscoped (widened) list, whatever failed. Checked in the database for every id they were shown.
+ */
+async function humanSawOnlyTheirPartitions(
+  client: pg.Client,
+  system: ChaosSystem,
+  recorder: Recorder,
+): Promise<Invariant> {
+  const { human } = system.target
+  const seen = [...recorder.humanSeen]
+  const { rows } = await client.query<{ message_id: string; partition_id: string }>(
+    `SELECT message_id, partition_id FROM messages
+     WHERE message_id = ANY($1::uuid[])
+       AND NOT (recipient_type = 'enterprise' AND recipient_id = $2 AND partition_id = ANY($3::text[]))`,
+    [seen, human.ebox, human.partitions],
+  )
+  const outsideDetails = recorder.samples.filter((s) => s.op === 'human-detail' && s.outside)
+  const answers: Record<string, number> = {}
+  for (const sample of outsideDetails)
+    answers[String(sample.status)] = (answers[String(sample.status)] ?? 0) + 1
+  return {
+    name: 'a portal user sees only their partitions',
+    held: rows.length === 0,
+    detail:
+      rows.length === 0
+        ? `${seen.length} messages shown, all in ${human.partitions.join(', ')}; details outside answered ${JSON.stringify(answers)}`
+        : `${rows.length} shown outside: ${rows
+            .slice(0, 3)
+            .map((r) => `${r.message_id} (${r.partition_id})`)
+            .join(', ')}`,
   }
 }

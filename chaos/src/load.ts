@@ -5,12 +5,14 @@ import type { Dataset } from '@ebox/bench'
 /** One HTTP exchange as the client saw it: `timeout` = no answer within the bound, `network` = no answer at all. */
 export interface Sample {
   /** `probe`: a scenario's own request beside the mixed load (e.g. a list with a token never seen before). */
-  op: 'publish' | 'replay' | 'list' | 'detail' | 'download' | 'probe'
+  op: 'publish' | 'replay' | 'list' | 'detail' | 'download' | 'probe' | 'human-list' | 'human-detail'
   status: number | 'timeout' | 'network'
   ms: number
   /** Milliseconds since the run's origin, when the request started. */
   at: number
   retryAfter: boolean
+  /** A human user's detail read of a message outside their partitions (must never answer 200). */
+  outside?: boolean
 }
 
 /** A publication the load sent: what the client knows about it. */
@@ -27,8 +29,20 @@ export interface Publication {
 export interface Target {
   /** The registry's base URL; the same port across restarts. */
   url: string
-  tokens: { publisher: string; consumer: string }
+  tokens: { publisher: string; consumer: string; human: string }
   dataset: Dataset
+  /** The portal user the human readers act as (tokens.human): an enterprise e-Box with partitions. */
+  human: HumanUser
+}
+
+/** A person using an enterprise e-Box: sees only the partitions the Partition service grants. */
+export interface HumanUser {
+  ebox: string
+  ssin: string
+  partitions: readonly string[]
+  /** Messages of the e-Box inside and outside those partitions: the human readers ask for the details of both. */
+  inside: readonly string[]
+  outside: readonly string[]
 }
 
 /** Upper bound of one request before the client calls it hung (publications carry files). */
@@ -38,6 +52,8 @@ const BOUNDARY = '----ebox-chaos-3f9c2a'
 export class Recorder {
   readonly samples: Sample[] = []
   readonly publications: Publication[] = []
+  /** Every message id a human user was shown (list items, details answered 200). */
+  readonly humanSeen = new Set<string>()
   readonly origin = Date.now()
   now = () => Date.now() - this.origin
 
@@ -173,7 +189,15 @@ export function randomContent(size: number): Buffer {
 export async function runMixedLoad(
   recorder: Recorder,
   target: Target,
-  options: { publishers: number; readers: number; signal: AbortSignal; paceMs?: number; recoveryMs: number },
+  options: {
+    publishers: number
+    readers: number
+    /** Portal users listing and reading details (target.human). */
+    humans?: number
+    signal: AbortSignal
+    paceMs?: number
+    recoveryMs: number
+  },
 ): Promise<void> {
   const pace = () => sleep(options.paceMs ?? 20)
   let counter = 0
@@ -221,5 +245,55 @@ export async function runMixedLoad(
   await Promise.all([
     ...Array.from({ length: options.publishers }, publisher),
     ...Array.from({ length: options.readers }, reader),
+    ...Array.from({ length: options.humans ?? 0 }, () => humanReader(recorder, target, options.signal, pace)),
   ])
+}
+
+/** Reads a human user's answer (a list or a detail) and records every message id it shows. */
+export function rememberShown(recorder: Recorder) {
+  return async (response: Response) => {
+    if (response.status !== 200) return void (await response.arrayBuffer())
+    const body = (await response.json()) as { messageId?: string; items?: { messageId: string }[] }
+    for (const id of body.items?.map((item) => item.messageId) ?? [body.messageId])
+      if (id) recorder.humanSeen.add(id)
+  }
+}
+
+/**
+ * A portal user: list page 1 of their enterprise's e-Box, then the detail of a message inside their partitions or
+ * of one outside them (which must answer 404, never 200). Every id shown is recorded for the partition invariant.
+ */
+async function humanReader(
+  recorder: Recorder,
+  target: Target,
+  signal: AbortSignal,
+  pace: () => Promise<unknown>,
+) {
+  const { inside, outside } = target.human
+  const remember = rememberShown(recorder)
+  for (let n = 0; !signal.aborted; n++) {
+    const auth = { authorization: `Bearer ${target.tokens.human}` }
+    const outsideRead = n % 4 === 3
+    const ids = outsideRead ? outside : inside
+    const pick = ids[Math.floor(Math.random() * ids.length)]
+    if (n % 2 === 0 || !pick)
+      await recorder.exchange(
+        'human-list',
+        `${target.url}/ebox/messages?page=1&pageSize=25`,
+        { headers: auth },
+        BOUNDS_MS.read,
+        remember,
+      )
+    else {
+      const { sample } = await recorder.exchange(
+        'human-detail',
+        `${target.url}/ebox/messages/${pick}`,
+        { headers: auth },
+        BOUNDS_MS.read,
+        remember,
+      )
+      sample.outside = outsideRead
+    }
+    await pace()
+  }
 }

@@ -49,7 +49,7 @@ try {
     log(`— 9: soak for ${soakMinutes} min`)
     soak = await runSoak(system, { durationSeconds: Math.round(soakMinutes * 60), log })
     for (const check of soak.checks) log(`  ${check.held ? 'ok  ' : 'FAIL'} ${check.name}: ${check.detail}`)
-    log(`  9: ${soak.passed ? 'PASS' : 'FAIL'}`)
+    log(`  9: ${soak.verdict}; ${soak.passed ? 'PASS' : 'FAIL'}`)
   }
 } finally {
   await system.stop()

@@ -37,6 +37,8 @@ export function markdownReport(
           `| ${(w.atSeconds / 60).toFixed(1)} | ${(w.rssBytes / 1024 / 1024).toFixed(0)} MiB | ${w.eventLoopP99Ms.toFixed(1)} ms | ${w.databaseConnections} | ${w.handles} | ${w.p50Ms.toFixed(1)} ms | ${w.p99Ms.toFixed(1)} ms |`,
       ),
       '',
+      `Verdict: **${soak.verdict}** (medians of the last third of the windows against the first third, warm-up window left out).`,
+      '',
       ...soak.checks.map((c) => `- ${c.held ? 'held' : '**not held**'}: ${c.name} (${c.detail})`),
     )
   }

@@ -7,9 +7,26 @@ import { SCOPES } from '@ebox/contract'
 import type { IntrospectionBehaviour } from '@ebox/token-issuer'
 import pg from 'pg'
 import { checkInvariants, clientFigures, type Invariant } from './invariants.ts'
-import { BOUNDS_MS, publicationBody, publish, Recorder, randomContent, runMixedLoad } from './load.ts'
+import {
+  BOUNDS_MS,
+  publicationBody,
+  publish,
+  Recorder,
+  randomContent,
+  rememberShown,
+  runMixedLoad,
+  type Sample,
+} from './load.ts'
+import type { PartitionBehaviour } from './partition-stand-in.ts'
 import { type SlowConnection, slowConnection } from './slow-clients.ts'
-import { type ChaosSystem, mintTokens } from './system.ts'
+import {
+  type ChaosSystem,
+  humanToken,
+  mintTokens,
+  PARTITION_CACHE_SECONDS,
+  PARTITION_TIMEOUT_MS,
+  personSsin,
+} from './system.ts'
 
 export interface ScenarioOptions {
   /** How long a fault lasts (PostgreSQL unreachable, EES down …). */
@@ -33,12 +50,21 @@ export interface ScenarioResult {
 export interface Scenario {
   id: string
   title: string
-  /** Injects the fault while the load runs and lifts it; says what it did. */
-  inject(system: ChaosSystem, options: ScenarioOptions, notes: string[], recorder: Recorder): Promise<string>
+  /**
+   * Injects the fault while the load runs and lifts it; says what it did. Checks of its own (beside the common
+   * invariants) go to `invariants`.
+   */
+  inject(
+    system: ChaosSystem,
+    options: ScenarioOptions,
+    notes: string[],
+    recorder: Recorder,
+    invariants: Invariant[],
+  ): Promise<string>
 }
 
-const LOAD = { publishers: 2, readers: 2, paceMs: 20 }
-const LOAD_TEXT = `${LOAD.publishers} publishers (16 KiB letters, every 10th 1 MiB, every 5th key sent again) + ${LOAD.readers} readers (list, detail, download), ${LOAD.paceMs} ms pause between requests`
+const LOAD = { publishers: 2, readers: 2, humans: 1, paceMs: 20 }
+const LOAD_TEXT = `${LOAD.publishers} publishers (16 KiB letters, every 10th 1 MiB, every 5th key sent again) + ${LOAD.readers} readers (list, detail, download) + ${LOAD.humans} portal user (list, details inside and outside their partitions), ${LOAD.paceMs} ms pause between requests`
 
 /** Runs `scenario` under the mixed load, then checks every invariant. */
 export async function runScenario(
@@ -51,9 +77,10 @@ export async function runScenario(
   const stop = new AbortController()
   const load = runMixedLoad(recorder, system.target, { ...LOAD, signal: stop.signal, recoveryMs: 60_000 })
   const notes: string[] = []
+  const own: Invariant[] = []
   await sleep(1_000)
   // A harness failure is the scenario's failure, not the run's: the next scenarios still run.
-  const injected = await scenario.inject(system, options, notes, recorder).catch((error: Error) => {
+  const injected = await scenario.inject(system, options, notes, recorder, own).catch((error: Error) => {
     notes.push(`the injection failed: ${error.message}`)
     return 'failed to inject'
   })
@@ -61,14 +88,16 @@ export async function runScenario(
   await sleep(2_000)
   stop.abort()
   await load
-  const invariants = await checkInvariants(system, recorder)
+  const invariants = [...(await checkInvariants(system, recorder)), ...own]
   if (recoveryMs === undefined)
     invariants.push({ name: 'recovers without restart', held: false, detail: 'no good answer within 60 s' })
   else invariants.push({ name: 'recovers without restart', held: true, detail: `${recoveryMs} ms` })
-  // Not an invariant: a partial upload's staging file outlives a SIGKILL (RELIABILITY.md, known limits).
+  // Not an invariant: a partial upload's staging file outlives a SIGKILL until the registry sweeps it by age.
   const staged = readdirSync(join(system.workDir, 'staging')).length
   if (staged > 0)
-    notes.push(`${staged} staging file(s) in PUBLICATION_STAGING_DIR (known limit: not swept after a kill)`)
+    notes.push(
+      `${staged} staging file(s) in PUBLICATION_STAGING_DIR (swept once older than twice HTTP_REQUEST_TIMEOUT_MS)`,
+    )
   const result: ScenarioResult = {
     id: scenario.id,
     title: scenario.title,
@@ -96,19 +125,21 @@ function printResult(result: ScenarioResult, log: (line: string) => void) {
   log(`  ${result.id}: ${result.passed ? 'PASS' : 'FAIL'}`)
 }
 
-/** Polls readiness and a list read every 100 ms until both answer 200. */
+/** Polls readiness, an application's list and a portal user's list every 100 ms until all answer 200. */
 async function timeToRecover(system: ChaosSystem, boundMs: number): Promise<number | undefined> {
   const started = Date.now()
   while (Date.now() - started < boundMs) {
-    const ok = async (path: string, auth: boolean) => {
+    const ok = async (path: string, token?: string) => {
       const response = await fetch(`${system.target.url}${path}`, {
-        headers: auth ? { authorization: `Bearer ${system.target.tokens.consumer}` } : {},
+        headers: token ? { authorization: `Bearer ${token}` } : {},
         signal: AbortSignal.timeout(5_000),
       }).catch(() => undefined)
       await response?.arrayBuffer().catch(() => {})
       return response?.status === 200
     }
-    if ((await ok('/health/ready', false)) && (await ok('/ebox/messages?page=1&pageSize=25', true)))
+    const list = '/ebox/messages?page=1&pageSize=25'
+    const { consumer, human } = system.target.tokens
+    if ((await ok('/health/ready')) && (await ok(list, consumer)) && (await ok(list, human)))
       return Date.now() - started
     await sleep(100)
   }
@@ -312,6 +343,88 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: '6',
+    title: 'Partition service down, then 500, then slow, while portal users list',
+    async inject(system, { holdSeconds }, notes, recorder, invariants) {
+      const { partitions } = system
+      partitions.slowMs = PARTITION_TIMEOUT_MS * 2
+      // The load's portal user holds fetched rights before the fault (as a user active for a while would).
+      for (
+        let n = 0;
+        n < 600 && !recorder.samples.some((s) => s.op === 'human-list' && s.status === 200);
+        n++
+      )
+        await sleep(100)
+      const phases: [PartitionBehaviour, number][] = [
+        ['down', holdSeconds],
+        ['error', Math.ceil(holdSeconds / 2)],
+        ['slow', Math.ceil(holdSeconds / 2)],
+      ]
+      // A portal user never seen before: the registry holds no rights for them and must ask the service.
+      let people = 1
+      const newUserList = async () => {
+        const token = await humanToken(system, personSsin(people++))
+        const { sample } = await recorder.exchange(
+          'probe',
+          `${system.target.url}/ebox/messages?page=1&pageSize=25`,
+          { headers: { authorization: `Bearer ${token}` } },
+          BOUNDS_MS.read,
+          rememberShown(recorder),
+        )
+        return sample
+      }
+      const faultFrom = recorder.now()
+      const duringFault: Sample[] = []
+      for (const [behaviour, seconds] of phases) {
+        partitions.behaviour = behaviour
+        const from = recorder.now()
+        const until = Date.now() + seconds * 1000
+        const probes: Sample[] = []
+        while (Date.now() < until) {
+          probes.push(await newUserList())
+          await sleep(100)
+        }
+        duringFault.push(...probes)
+        const phase = recorder.samples.filter((s) => s.at >= from)
+        notes.push(
+          `Partition service ${behaviour} ${seconds} s: new users' lists ${JSON.stringify(statusCounts(probes))}; the load's portal user ${JSON.stringify(statusCounts(phase.filter(isPortalUser)))}; organisations ${JSON.stringify(statusCounts(phase.filter(isOrganisation)))}`,
+        )
+      }
+      const faultTo = recorder.now()
+      partitions.behaviour = 'up'
+      const back = Date.now()
+      let recoveredMs: number | undefined
+      while (recoveredMs === undefined && Date.now() - back < 60_000) {
+        if ((await newUserList()).status === 200) recoveredMs = Date.now() - back
+        else await sleep(100)
+      }
+      notes.push(
+        `Partition service answers by behaviour ${JSON.stringify(partitions.answered)}; rights cached ${PARTITION_CACHE_SECONDS} s (PARTITION_SERVICE_CACHE_SECONDS), timeout ${PARTITION_TIMEOUT_MS} ms`,
+      )
+      const refused = duringFault.filter((s) => !(s.status === 503 && s.retryAfter))
+      invariants.push({
+        name: 'portal users whose rights cannot be fetched get 503 with Retry-After',
+        held: duringFault.length > 0 && refused.length === 0,
+        detail: `${duringFault.length - refused.length} of ${duringFault.length} new users' lists during the fault${refused.length ? `; the others ${JSON.stringify(statusCounts(refused))}` : ''}`,
+      })
+      const organisations = recorder.samples.filter(
+        (s) => s.at >= faultFrom && s.at < faultTo && isOrganisation(s),
+      )
+      const failed = organisations.filter((s) => s.status !== 200 && s.status !== 201 && s.status !== 409)
+      invariants.push({
+        name: 'organisations (applications) keep working during the fault',
+        held: failed.length === 0,
+        detail: `${organisations.length - failed.length} of ${organisations.length} answered 200/201/409${failed.length ? `; the others ${JSON.stringify(statusCounts(failed))}` : ''}`,
+      })
+      invariants.push({
+        name: "a new portal user's list answers 200 once the service is back",
+        held: recoveredMs !== undefined,
+        detail: `${recoveredMs ?? '> 60000'} ms`,
+      })
+      return `${phases.map(([b, s]) => `${b} ${s} s`).join(', ')} (slow = ${partitions.slowMs} ms > the registry's ${PARTITION_TIMEOUT_MS} ms timeout); a new portal user's list every 100 ms`
+    },
+  },
+  {
     id: '8',
     title: 'Slow clients: slowloris headers, 1 byte/s body, a 50 MB download never read',
     async inject(system, { holdSeconds }, notes) {
@@ -361,6 +474,10 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 ]
+
+const isPortalUser = (s: Sample) => s.op === 'human-list' || s.op === 'human-detail'
+const isOrganisation = (s: Sample) =>
+  s.op === 'list' || s.op === 'detail' || s.op === 'download' || s.op === 'publish' || s.op === 'replay'
 
 function statusCounts(samples: { status: unknown }[]): Record<string, number> {
   const counts: Record<string, number> = {}

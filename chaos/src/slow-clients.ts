@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -66,7 +67,12 @@ export async function slowConnection(
     // Read the first bytes, then never again: the server's writes fill the socket buffers and must wait.
     await sleep(500)
     socket.pause()
-    while (closedAt === undefined && Date.now() < until) await sleep(250)
+    // A paused socket never sees the server's close (the FIN waits behind unread data): ask the kernel instead.
+    const serverPort = Number(new URL(url).port)
+    while (closedAt === undefined && Date.now() < until) {
+      if (!serverHolds(serverPort, socket.localPort!)) closedAt = Date.now()
+      else await sleep(250)
+    }
   }
   while (closedAt === undefined && Date.now() < until) await sleep(250)
   socket.destroy()
@@ -76,4 +82,19 @@ export async function slowConnection(
     answer,
     receivedBytes,
   }
+}
+
+/**
+ * Whether a process still holds the server side of the loopback connection `serverPort` ↔ `clientPort`: its
+ * line in /proc/net/tcp names a socket inode. Once the server closes it, the kernel keeps the socket as an orphan
+ * (inode 0) trying to send what the client does not read, or drops it.
+ */
+function serverHolds(serverPort: number, clientPort: number): boolean {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, '0')
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/)
+    if (fields[1]?.endsWith(`:${hex(serverPort)}`) && fields[2]?.endsWith(`:${hex(clientPort)}`))
+      return fields[9] !== '0'
+  }
+  return false
 }

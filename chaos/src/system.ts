@@ -20,24 +20,39 @@ import { createClientCredentials, startTokenIssuer, type TokenIssuer } from '@eb
 import { exportPKCS8 } from 'jose'
 import pg from 'pg'
 import { type EesStandIn, startEesStandIn } from './ees-stand-in.ts'
-import type { Target } from './load.ts'
+import type { HumanUser, Target } from './load.ts'
+import { type PartitionStandIn, startPartitionStandIn } from './partition-stand-in.ts'
 import { startTcpRelay, type TcpRelay } from './relay.ts'
 
 const WORKER_CLIENT_ID = 'ebox-dp-chaos-worker'
 const EES_SCOPE = 'scope:ees'
 const DATABASE = 'ebox_chaos'
+/** What the Partition service grants the portal users of the big e-Box (it also holds GENERAL and legal). */
+const HUMAN_PARTITIONS = ['accounting', 'hr']
+/** The registry gives the Partition service this long (the stand-in's `slow` answers later). */
+export const PARTITION_TIMEOUT_MS = 2_000
+/** How long the registry uses a user's fetched rights: shorter than a fault, so that they run out within it. */
+export const PARTITION_CACHE_SECONDS = 20
+
+/** A valid SSIN (born in January 1980, day and serial from `n`): a distinct person for every n below 27,916. */
+export function personSsin(n: number): string {
+  const day = String((Math.floor(n / 997) % 28) + 1).padStart(2, '0')
+  const base = `8001${day}${String((n % 997) + 1).padStart(3, '0')}`
+  return `${base}${String(97 - (Number(base) % 97)).padStart(2, '0')}`
+}
 
 /**
  * Everything a scenario breaks, each a process or server of its own: a private PostgreSQL (embedded, so that
  * restarting it never touches the machine's shared server), a TCP relay in front of it through which the service
- * and the workers connect, the local token issuer, an EES stand-in, the registry (built, `node dist/main.js
- * serve`) and two workers (`registry worker`).
+ * and the workers connect, the local token issuer, an EES stand-in, a Partition service stand-in, the registry
+ * (built, `node dist/main.js serve`) and two workers (`registry worker`).
  */
 export interface ChaosSystem {
   workDir: string
   dataset: Dataset
   issuer: TokenIssuer
   ees: EesStandIn
+  partitions: PartitionStandIn
   relay: TcpRelay
   /** Superuser connection to the service's database, direct (not through the relay). */
   adminUrl: string
@@ -111,6 +126,10 @@ async function assemble(options: SystemOptions, started: (() => Promise<unknown>
   started.push(() => issuer.close())
   const ees = await startEesStandIn()
   started.push(() => ees.close())
+  const partitions = await startPartitionStandIn((token) => issuer.introspect(token).active)
+  partitions.grant(dataset.bigEbox, HUMAN_PARTITIONS)
+  started.push(() => partitions.close())
+  const human = await humanUserOf(adminUrl, dataset.bigEbox)
   const mode = options.mode ?? 'jwt'
 
   const port = await freePort()
@@ -120,6 +139,9 @@ async function assemble(options: SystemOptions, started: (() => Promise<unknown>
     PUBLICATION_STAGING_DIR: join(workDir, 'staging'),
     // The fault windows are seconds long: a statement stuck behind a cut connection gives up sooner.
     DB_STATEMENT_TIMEOUT_MS: '10000',
+    PARTITION_SERVICE_URL: partitions.url,
+    PARTITION_SERVICE_TIMEOUT_MS: String(PARTITION_TIMEOUT_MS),
+    PARTITION_SERVICE_CACHE_SECONDS: String(PARTITION_CACHE_SECONDS),
   }
   const launchRegistry = () =>
     startRegistry({
@@ -176,12 +198,18 @@ async function assemble(options: SystemOptions, started: (() => Promise<unknown>
   await Promise.all([startWorker(0), startWorker(1)])
   log(`workers: pids ${workers.map((w) => w?.pid).join(', ')}`)
 
-  const target: Target = { url: registry.url, dataset, tokens: { publisher: '', consumer: '' } }
+  const target: Target = {
+    url: registry.url,
+    dataset,
+    human,
+    tokens: { publisher: '', consumer: '', human: '' },
+  }
   const system: ChaosSystem = {
     workDir,
     dataset,
     issuer,
     ees,
+    partitions,
     relay,
     adminUrl,
     target,
@@ -227,7 +255,7 @@ async function assemble(options: SystemOptions, started: (() => Promise<unknown>
         registry.stop(),
         ...workers.map((worker) => (worker ? stopChild(worker, 5_000) : undefined)),
       ])
-      await Promise.all([issuer.close(), ees.close(), relay.close()])
+      await Promise.all([issuer.close(), ees.close(), partitions.close(), relay.close()])
       await postgres.stop()
       if (process.env.CHAOS_KEEP !== '1') rmSync(workDir, { recursive: true, force: true })
       else log(`kept ${workDir} (logs in ${logDir})`)
@@ -237,9 +265,16 @@ async function assemble(options: SystemOptions, started: (() => Promise<unknown>
   return system
 }
 
-/** A sender's token and the portal's token for the e-Box the load publishes to, from the issuer's current key. */
-export async function mintTokens(system: Pick<ChaosSystem, 'issuer' | 'dataset'>): Promise<Target['tokens']> {
+/**
+ * A sender's token, the portal's token for the e-Box the load publishes to (an application: every partition), and
+ * a portal user's token for the big e-Box (a person: the partitions the Partition service grants), from the
+ * issuer's current key.
+ */
+export async function mintTokens(
+  system: Pick<ChaosSystem, 'issuer' | 'dataset' | 'target'>,
+): Promise<Target['tokens']> {
   return {
+    human: await humanToken(system, system.target.human.ssin),
     publisher: await system.issuer.mint({
       scopes: [SCOPES.publicationSender],
       cbe: system.dataset.publicationSenderOrganizationId,
@@ -264,5 +299,38 @@ async function exited(pid: number): Promise<void> {
       return
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** A portal user's token for the big e-Box: the person `ssin`, restricted to their partitions. */
+export function humanToken(system: Pick<ChaosSystem, 'issuer' | 'dataset'>, ssin: string): Promise<string> {
+  return system.issuer.mint({
+    scopes: [SCOPES.documentConsumer],
+    cbe: system.dataset.bigEbox,
+    ssin,
+    clientId: 'chaos-portal-users',
+    expiresIn: 6 * 3600,
+  })
+}
+
+/** The portal user of `ebox` and the e-Box's visible messages inside and outside HUMAN_PARTITIONS. */
+async function humanUserOf(adminUrl: string, ebox: string): Promise<HumanUser> {
+  const client = new pg.Client({ connectionString: adminUrl })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ message_id: string; inside: boolean }>(
+      `SELECT message_id, partition_id = ANY($2::text[]) AS inside FROM messages
+       WHERE recipient_type = 'enterprise' AND recipient_id = $1 AND visible`,
+      [ebox, HUMAN_PARTITIONS],
+    )
+    return {
+      ebox,
+      ssin: personSsin(0),
+      partitions: HUMAN_PARTITIONS,
+      inside: rows.filter((row) => row.inside).map((row) => row.message_id),
+      outside: rows.filter((row) => !row.inside).map((row) => row.message_id),
+    }
+  } finally {
+    await client.end()
   }
 }
