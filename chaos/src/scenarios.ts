@@ -73,6 +73,7 @@ export async function runScenario(
   options: ScenarioOptions,
 ): Promise<ScenarioResult> {
   options.log(`— ${scenario.id}: ${scenario.title}`)
+  const began = Date.now()
   const recorder = new Recorder()
   const stop = new AbortController()
   const load = runMixedLoad(recorder, system.target, { ...LOAD, signal: stop.signal, recoveryMs: 60_000 })
@@ -110,6 +111,7 @@ export async function runScenario(
     passed: invariants.every((i) => i.held) && injected !== 'failed to inject',
   }
   printResult(result, options.log)
+  options.log(`  ${scenario.id} took ${Math.round((Date.now() - began) / 1000)} s (invariants included)`)
   return result
 }
 
