@@ -41,6 +41,12 @@ export const service = {
   /** Publication limits (PUBLICATION_MAX_REQUEST_BYTES, HTTP_REQUEST_TIMEOUT_MS); the ingress lets as much through. */
   maxRequestBytes: 250 * 1024 * 1024,
   requestTimeoutSeconds: 300,
+  /**
+   * Publication staging (PUBLICATION_STAGING_*): files over 2 MiB wait on a volume of their own until their commit.
+   * The service refuses (503) past `diskBytes`; the volume's limit is a little larger, so the kubelet never evicts
+   * a pod for what the service would have refused. In memory: at most `memoryBytes`, inside the pod's memory limit.
+   */
+  staging: { dir: '/var/lib/ebox/staging', diskBytes: 2 * 1024 ** 3, memoryBytes: 64 * 1024 ** 2 },
   /** The image's `node` user; numeric so the kubelet can check runAsNonRoot. */
   uid: 1000,
 }
@@ -203,7 +209,10 @@ export function buildManifests(s: Settings): Manifests {
       privileged: false,
       capabilities: { drop: ['ALL'] },
     },
-    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    volumeMounts: [
+      { name: 'tmp', mountPath: '/tmp' },
+      ...(component === 'api' ? [{ name: 'staging', mountPath: service.staging.dir }] : []),
+    ],
     ...(component === 'migrate'
       ? {}
       : {
@@ -235,7 +244,10 @@ export function buildManifests(s: Settings): Manifests {
       terminationGracePeriodSeconds,
       containers: [container(component)],
       // Node and its libraries may write temporary files; the root filesystem stays read-only.
-      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+      volumes: [
+        { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+        ...(component === 'api' ? [{ name: 'staging', emptyDir: { sizeLimit: stagingVolumeLimit() } }] : []),
+      ],
       ...(component === 'migrate' ? { restartPolicy: 'Never' } : {}),
       ...(s.environment === 'production' && component !== 'migrate'
         ? {
@@ -436,10 +448,19 @@ function runtimeEnv(s: Settings): Record<string, string> {
     // The same limits as the ingress's (ingressLimits).
     PUBLICATION_MAX_REQUEST_BYTES: String(service.maxRequestBytes),
     HTTP_REQUEST_TIMEOUT_MS: String(service.requestTimeoutSeconds * 1000),
+    // On the api pods' staging volume, refused before it is full (stagingVolumeLimit).
+    PUBLICATION_STAGING_DIR: service.staging.dir,
+    PUBLICATION_STAGING_MAX_BYTES: String(service.staging.diskBytes),
+    PUBLICATION_STAGING_MEMORY_MAX_BYTES: String(service.staging.memoryBytes),
   }
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
   )
+}
+
+/** The staging volume's size limit: what the service admits, plus room for the file system's own blocks. */
+export function stagingVolumeLimit(): string {
+  return `${Math.ceil((service.staging.diskBytes * 1.05) / 1024 ** 2)}Mi`
 }
 
 /**

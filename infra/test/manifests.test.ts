@@ -120,3 +120,24 @@ describe('content-hashed names', () => {
     expect(after.job).not.toBe(before.job)
   })
 })
+
+describe.each(stacks)('publication staging of stack %s', (stack) => {
+  const m = buildManifests(loadStackFile(stack))
+  const env = m.config.data as Record<string, string>
+  const podSpec = (deployment: typeof m.registry) => deployment.spec!.template.spec!
+
+  test('the api pods stage on a volume larger than what the service admits, itself above one request', () => {
+    const spec = podSpec(m.registry)
+    const volume = spec.volumes!.find((v) => v.name === 'staging')
+    const mount = spec.containers[0]!.volumeMounts!.find((v) => v.name === 'staging')
+    expect(mount?.mountPath).toBe(env.PUBLICATION_STAGING_DIR)
+    const limitBytes = Number.parseInt(String(volume?.emptyDir?.sizeLimit), 10) * 1024 ** 2
+    const admitted = Number(env.PUBLICATION_STAGING_MAX_BYTES)
+    expect(limitBytes).toBeGreaterThan(admitted)
+    expect(admitted).toBeGreaterThan(Number(env.PUBLICATION_MAX_REQUEST_BYTES))
+  })
+
+  test('the worker, which never publishes, has no staging volume', () => {
+    expect(podSpec(m.worker).volumes!.map((v) => v.name)).toEqual(['tmp'])
+  })
+})
