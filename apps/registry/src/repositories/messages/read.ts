@@ -11,9 +11,9 @@ import type { Queryable } from '../../db/pool.ts'
 import { prepared } from '../../db/prepared.ts'
 import {
   ATTACHMENT_COLUMNS,
+  ATTACHMENTS_OF_M,
   type AttachmentRow,
   attachmentOf,
-  attachmentsOf,
   MESSAGE_COLUMNS,
   type MessageRow,
   messageOf,
@@ -31,17 +31,15 @@ export async function getMessage(
 ): Promise<Message | undefined> {
   if (!isMessageId(messageId)) return undefined
   const params = new Params()
-  const { rows } = await db.query<MessageRow>(
+  const { rows } = await db.query<MessageRow & { attachments: AttachmentRow[] }>(
     prepared(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${scopeCondition(params, scope)}
-       AND m.message_id = ${params.add(messageId)}`,
+      `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF_M} AS attachments FROM messages m
+       WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}`,
       params.values,
     ),
   )
   const row = rows[0]
-  if (!row) return undefined
-  const attachments = await attachmentsOf(db, [row.message_id])
-  return messageOf(row, attachments.get(row.message_id) ?? [])
+  return row ? messageOf(row, row.attachments) : undefined
 }
 
 /** The attachments of one message; undefined when the message is not in the scope. */
