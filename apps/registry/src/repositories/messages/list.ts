@@ -10,7 +10,7 @@ import type { MessageScope } from '../../auth/message-scope.ts'
 import type { Queryable } from '../../db/pool.ts'
 import { prepared } from '../../db/prepared.ts'
 import { DEEP_OFFSET, type DeepPageRow, deepPageStatement } from './deep-page.ts'
-import { attachmentsOf, MESSAGE_COLUMNS, type MessageRow, messageOf } from './rows.ts'
+import { MESSAGE_COLUMNS, type MessageRow, messageOf } from './rows.ts'
 import { Params, scopeCondition } from './scope-condition.ts'
 
 /** The list of the caller's messages (§5.1): filters, search, paging and the count without counting rows. */
@@ -195,8 +195,8 @@ export interface Page {
 
 /**
  * A page of the caller's messages, newest publication first, ties (same second) broken by publication order, so
- * pages never overlap nor skip. At most three queries whatever the page size (the page, its attachments, the count);
- * page and count are one statement for the default list's first pages and for a search (which first reads the
+ * pages never overlap nor skip. At most two queries whatever the page size: the page with its attachments, and the
+ * count — one statement with the page for the default list's first pages and for a search (which first reads the
  * reference data `q` matches).
  */
 export async function listMessages(
@@ -283,9 +283,5 @@ export async function listMessages(
       totalItems = total
     }
   }
-  const attachments = await attachmentsOf(
-    db,
-    rows.map((row) => row.message_id),
-  )
-  return { items: rows.map((row) => messageOf(row, attachments.get(row.message_id) ?? [])), totalItems }
+  return { items: rows.map(messageOf), totalItems }
 }

@@ -11,7 +11,6 @@ import type { Queryable } from '../../db/pool.ts'
 import { prepared } from '../../db/prepared.ts'
 import {
   ATTACHMENT_COLUMNS,
-  ATTACHMENTS_OF_M,
   type AttachmentRow,
   attachmentOf,
   MESSAGE_COLUMNS,
@@ -31,15 +30,15 @@ export async function getMessage(
 ): Promise<Message | undefined> {
   if (!isMessageId(messageId)) return undefined
   const params = new Params()
-  const { rows } = await db.query<MessageRow & { attachments: AttachmentRow[] }>(
+  const { rows } = await db.query<MessageRow>(
     prepared(
-      `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF_M} AS attachments FROM messages m
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
        WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}`,
       params.values,
     ),
   )
   const row = rows[0]
-  return row ? messageOf(row, row.attachments) : undefined
+  return row ? messageOf(row) : undefined
 }
 
 /** The attachments of one message; undefined when the message is not in the scope. */

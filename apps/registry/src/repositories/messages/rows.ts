@@ -10,18 +10,44 @@ import {
   REPLIES_SERVED,
   type TranslatedString,
 } from '@ebox/contract'
-import type { Queryable } from '../../db/pool.ts'
-import { prepared } from '../../db/prepared.ts'
 
 /** Rows of `messages` and `attachments` and their wire form (Message, Attachment, PaymentData). */
 
+/** The fields of an AttachmentRow and the expression of each over `attachments a`. */
+const ATTACHMENT_FIELDS: ReadonlyArray<readonly [keyof AttachmentRow, string]> = [
+  ['message_id', 'a.message_id'],
+  ['attachment_id', 'a.attachment_id'],
+  ['title', 'a.title'],
+  ['file_name', 'a.file_name'],
+  ['main_content', 'a.main_content'],
+  ['media_type', 'a.media_type'],
+  ['size_bytes', 'a.size_bytes::float8'],
+  ['digest', 'a.digest'],
+  ['signed', 'a.signed'],
+  ['content_id', 'a.content_id'],
+]
+
+export const ATTACHMENT_COLUMNS = ATTACHMENT_FIELDS.map(
+  ([name, expression]) => `${expression} AS ${name}`,
+).join(', ')
+
+const attachmentObject = ATTACHMENT_FIELDS.map(([name, expression]) => `'${name}', ${expression}`).join(', ')
+
+/**
+ * The attachments of message `m` as one JSON array of AttachmentRow, in their order: a message or a page of them
+ * in one round trip instead of two (BENCHMARKS.md, "Per-request cuts").
+ */
+export const ATTACHMENTS_OF_M = `(SELECT coalesce(json_agg(json_build_object(${attachmentObject})
+    ORDER BY a.position, a.attachment_id), '[]') FROM attachments a WHERE a.message_id = m.message_id)`
+
+/** A message row with its attachments (`ATTACHMENTS_OF_M`): a page of messages is one statement. */
 export const MESSAGE_COLUMNS = `m.message_id, m.recipient_type, m.partition_id, m.sender_enterprise_number,
   m.sender_partition, m.sender_application_id, m.message_type_id, m.subject,
   date_part('epoch', m.published_at) * 1000 AS published_ms, date_part('epoch', m.expires_at) * 1000 AS expires_ms,
   date_part('epoch', m.read_at) * 1000 AS read_ms, m.visible, m.registered_mail, m.reply_authorized, m.body_main_content, m.for_attention_ssin,
   m.for_attention_label, m.business_data, m.payment_data, m.original_message_id, m.for_action,
   to_char(m.action_due_date, 'YYYY-MM-DD') AS action_due_date,
-  date_part('epoch', m.action_executed_at) * 1000 AS action_executed_ms`
+  date_part('epoch', m.action_executed_at) * 1000 AS action_executed_ms, ${ATTACHMENTS_OF_M} AS attachments`
 
 export interface MessageRow {
   message_id: string
@@ -48,6 +74,7 @@ export interface MessageRow {
   for_action: boolean
   action_due_date: string | null
   action_executed_ms: number | null
+  attachments: AttachmentRow[]
 }
 
 interface StoredBusinessData {
@@ -58,33 +85,6 @@ interface StoredBusinessData {
 }
 
 export type StoredPaymentData = Omit<PaymentData, 'dueDate'> & { dueDate: string }
-
-/** The fields of an AttachmentRow and the expression of each over `attachments a`. */
-const ATTACHMENT_FIELDS: ReadonlyArray<readonly [keyof AttachmentRow, string]> = [
-  ['message_id', 'a.message_id'],
-  ['attachment_id', 'a.attachment_id'],
-  ['title', 'a.title'],
-  ['file_name', 'a.file_name'],
-  ['main_content', 'a.main_content'],
-  ['media_type', 'a.media_type'],
-  ['size_bytes', 'a.size_bytes::float8'],
-  ['digest', 'a.digest'],
-  ['signed', 'a.signed'],
-  ['content_id', 'a.content_id'],
-]
-
-export const ATTACHMENT_COLUMNS = ATTACHMENT_FIELDS.map(
-  ([name, expression]) => `${expression} AS ${name}`,
-).join(', ')
-
-const attachmentObject = ATTACHMENT_FIELDS.map(([name, expression]) => `'${name}', ${expression}`).join(', ')
-
-/**
- * The attachments of message `m` as one JSON array of AttachmentRow, in their order: a message's detail in one
- * round trip instead of two (BENCHMARKS.md, "Per-request cuts").
- */
-export const ATTACHMENTS_OF_M = `(SELECT coalesce(json_agg(json_build_object(${attachmentObject})
-    ORDER BY a.position, a.attachment_id), '[]') FROM attachments a WHERE a.message_id = m.message_id)`
 
 export interface AttachmentRow {
   message_id: string
@@ -144,7 +144,7 @@ export function messageActionOf(
 const optionalTexts = (value: PartialTranslatedString | undefined | null): TranslatedString | undefined =>
   value ? fillTranslations(value) : undefined
 
-export function messageOf(row: MessageRow, attachments: AttachmentRow[]): Message {
+export function messageOf(row: MessageRow): Message {
   const businessData = row.business_data.map((item) => ({
     key: item.key,
     ...(item.name ? { name: optionalTexts(item.name) } : {}),
@@ -183,27 +183,9 @@ export function messageOf(row: MessageRow, attachments: AttachmentRow[]): Messag
     isBodyMainContent: row.body_main_content,
     // Advertised only while replies are served (contract decision "Unimplemented optional operations").
     isReplyAuthorized: REPLIES_SERVED && row.reply_authorized,
-    attachments: { items: attachments.map(attachmentOf), totalItems: attachments.length },
+    attachments: { items: row.attachments.map(attachmentOf), totalItems: row.attachments.length },
     businessDataList: { items: businessData, totalItems: businessData.length },
     ...(row.payment_data ? { paymentData: paymentDataOf(row.payment_data) } : {}),
     ...(action ? { messageAction: action } : {}),
   }
-}
-
-/** The attachments of many messages in one query (no N+1), grouped by message id. */
-export async function attachmentsOf(
-  db: Queryable,
-  messageIds: string[],
-): Promise<Map<string, AttachmentRow[]>> {
-  const byMessage = new Map<string, AttachmentRow[]>(messageIds.map((id) => [id, []]))
-  if (messageIds.length === 0) return byMessage
-  const { rows } = await db.query<AttachmentRow>(
-    prepared(
-      `SELECT ${ATTACHMENT_COLUMNS} FROM attachments a WHERE a.message_id = ANY($1::uuid[])
-       ORDER BY a.message_id, a.position, a.attachment_id`,
-      [messageIds],
-    ),
-  )
-  for (const row of rows) byMessage.get(row.message_id)?.push(row)
-  return byMessage
 }
