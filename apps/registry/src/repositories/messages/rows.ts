@@ -3,12 +3,12 @@ import {
   attachmentContentHref,
   fillTranslations,
   formatDateTime,
+  formatEpochMillis,
   type Message,
   type MessageAction,
   type PartialTranslatedString,
   type PaymentData,
   REPLIES_SERVED,
-  type TranslatedString,
 } from '@ebox/contract'
 
 /** Rows of `messages` and `attachments` and their wire form (Message, Attachment, PaymentData). */
@@ -100,9 +100,8 @@ export interface AttachmentRow {
 }
 
 export function attachmentOf(row: AttachmentRow): Attachment {
-  return {
+  const attachment: Attachment = {
     attachmentId: row.attachment_id,
-    ...(row.title ? { attachmentTitle: fillTranslations(row.title) } : {}),
     fileName: row.file_name,
     isMainContent: row.main_content,
     mediaType: row.media_type,
@@ -111,6 +110,8 @@ export function attachmentOf(row: AttachmentRow): Attachment {
     isAttachmentSigned: row.signed,
     contentHref: attachmentContentHref(row.message_id, row.attachment_id),
   }
+  if (row.title) attachment.attachmentTitle = fillTranslations(row.title)
+  return attachment
 }
 
 export function paymentDataOf(stored: StoredPaymentData): PaymentData {
@@ -132,60 +133,57 @@ export function messageActionOf(
   row: Pick<MessageRow, 'for_action' | 'action_due_date' | 'action_executed_ms'>,
 ): MessageAction | undefined {
   if (!row.for_action) return undefined
-  return {
-    ...(row.action_due_date !== null ? { dueDate: row.action_due_date } : {}),
-    isExecuted: row.action_executed_ms !== null,
-    ...(row.action_executed_ms !== null
-      ? { executionDate: formatDateTime(new Date(row.action_executed_ms)) }
-      : {}),
-  }
+  const action: MessageAction = { isExecuted: row.action_executed_ms !== null }
+  if (row.action_due_date !== null) action.dueDate = row.action_due_date
+  if (row.action_executed_ms !== null) action.executionDate = formatEpochMillis(row.action_executed_ms)
+  return action
 }
 
-const optionalTexts = (value: PartialTranslatedString | undefined | null): TranslatedString | undefined =>
-  value ? fillTranslations(value) : undefined
+type BusinessData = Message['businessDataList']['items'][number]
 
+function businessDataOf(item: StoredBusinessData): BusinessData {
+  const data: BusinessData = { key: item.key, values: item.values.map((value) => fillTranslations(value)) }
+  if (item.name) data.name = fillTranslations(item.name)
+  if (item.description) data.description = fillTranslations(item.description)
+  return data
+}
+
+/**
+ * The contract's Message of a row, built once (optional properties assigned only when present: the serialiser
+ * writes them in the schema's order whatever the object's).
+ */
 export function messageOf(row: MessageRow): Message {
-  const businessData = row.business_data.map((item) => ({
-    key: item.key,
-    ...(item.name ? { name: optionalTexts(item.name) } : {}),
-    ...(item.description ? { description: optionalTexts(item.description) } : {}),
-    values: item.values.map((value) => fillTranslations(value)),
-  }))
-  const action = messageActionOf(row)
-  return {
+  const businessData = row.business_data.map(businessDataOf)
+  const message: Message = {
     messageId: row.message_id,
-    ...(row.original_message_id !== null ? { originalMessageId: row.original_message_id } : {}),
     subject: fillTranslations(row.subject),
-    receiptDate: formatDateTime(new Date(row.published_ms)),
-    expirationDate: formatDateTime(new Date(row.expires_ms)),
+    receiptDate: formatEpochMillis(row.published_ms),
+    expirationDate: formatEpochMillis(row.expires_ms),
     readStatus: row.read_ms !== null,
-    ...(row.read_ms !== null ? { readDate: formatDateTime(new Date(row.read_ms)) } : {}),
     visible: row.visible,
     isRegisteredMail: row.registered_mail,
-    ...(row.for_attention_label !== null
-      ? {
-          forTheAttentionOf: {
-            ...(row.for_attention_ssin ? { ssin: row.for_attention_ssin } : {}),
-            label: row.for_attention_label,
-          },
-        }
-      : {}),
     messageTypeId: row.message_type_id,
     senderOrganizationId: row.sender_enterprise_number,
-    sender: {
-      eboxType: 'enterprise',
-      enterpriseNumber: row.sender_enterprise_number,
-      ...(row.sender_partition ? { partition: row.sender_partition } : {}),
-    },
+    sender: { eboxType: 'enterprise', enterpriseNumber: row.sender_enterprise_number },
     senderApplicationId: row.sender_application_id,
-    // Citizen e-Boxes have no partitions (§1): the property is left out for them.
-    ...(row.recipient_type === 'enterprise' ? { partitionId: row.partition_id } : {}),
     isBodyMainContent: row.body_main_content,
     // Advertised only while replies are served (contract decision "Unimplemented optional operations").
     isReplyAuthorized: REPLIES_SERVED && row.reply_authorized,
     attachments: { items: row.attachments.map(attachmentOf), totalItems: row.attachments.length },
     businessDataList: { items: businessData, totalItems: businessData.length },
-    ...(row.payment_data ? { paymentData: paymentDataOf(row.payment_data) } : {}),
-    ...(action ? { messageAction: action } : {}),
   }
+  if (row.original_message_id !== null) message.originalMessageId = row.original_message_id
+  if (row.read_ms !== null) message.readDate = formatEpochMillis(row.read_ms)
+  if (row.for_attention_label !== null) {
+    message.forTheAttentionOf = row.for_attention_ssin
+      ? { ssin: row.for_attention_ssin, label: row.for_attention_label }
+      : { label: row.for_attention_label }
+  }
+  if (row.sender_partition) message.sender.partition = row.sender_partition
+  // Citizen e-Boxes have no partitions (§1): the property is left out for them.
+  if (row.recipient_type === 'enterprise') message.partitionId = row.partition_id
+  if (row.payment_data) message.paymentData = paymentDataOf(row.payment_data)
+  const action = messageActionOf(row)
+  if (action) message.messageAction = action
+  return message
 }
