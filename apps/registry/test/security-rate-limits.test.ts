@@ -109,6 +109,22 @@ describe.each(OAUTH_MODES)('rate limits — %s verifier', (mode) => {
     }
   })
 
+  it('counts each of many concurrent requests once (hits sent together)', { timeout: 90_000 }, async () => {
+    const registry = await start({ RATE_LIMIT_PER_CALLER: '10', RATE_LIMIT_PER_CLIENT: '1000' })
+    const token = await registry.token({ scopes: consult, cbe: DEMO.enterprise, clientId: 'crowd' })
+    const answers = await Promise.all(Array.from({ length: 30 }, () => call(registry.app, token)))
+    const allowed = answers.filter((answer) => answer.statusCode === 200)
+    expect(allowed).toHaveLength(10)
+    for (const answer of answers.filter((one) => one.statusCode !== 200)) expectTooMany(answer)
+    // Each allowed request saw a count of its own: 9 … 0 remaining, every value once.
+    const remaining = allowed.map((answer) => Number(answer.headers['x-ratelimit-remaining']))
+    expect(remaining.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    const { rows } = await registry.pool.query<{ hits: number }>(
+      'SELECT hits FROM rate_limit_counters ORDER BY hits DESC LIMIT 1',
+    )
+    expect(rows[0]?.hits).toBe(30)
+  })
+
   it('fails open to local counters when the shared counters fail: no 500', { timeout: 90_000 }, async () => {
     const registry = await start({ RATE_LIMIT_PER_CALLER: '3', RATE_LIMIT_PER_CLIENT: '1000' })
     await registry.pool.query('ALTER TABLE rate_limit_counters RENAME TO rate_limit_counters_gone')

@@ -27,4 +27,12 @@ describe('formatDateTime', () => {
       expect(formatDateTime(new Date(t)).slice(19)).toBe(name?.slice(3))
     }
   })
+
+  it('names the instant to the second, for instants spread over four years (the hour is cached)', () => {
+    for (let t = Date.UTC(2024, 0, 1) + 999; t < Date.UTC(2028, 0, 1); t += 1_234_567) {
+      const text = formatDateTime(new Date(t))
+      expect(text).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/)
+      expect(new Date(text).getTime()).toBe(Math.floor(t / 1000) * 1000)
+    }
+  })
 })

@@ -1,6 +1,9 @@
 import { CONTRACT, type Language } from './decisions.ts'
 import type { PartialTranslatedString, TranslatedString } from './schemas/common.ts'
 
+const present = (text: unknown): string | undefined =>
+  typeof text === 'string' && text.length > 0 ? text : undefined
+
 /**
  * Fills every language of a TranslatedString (§6.1): a missing language takes the first present one in the
  * fallback order. An entirely empty input gives three empty strings (the schema never allows null).
@@ -8,14 +11,18 @@ import type { PartialTranslatedString, TranslatedString } from './schemas/common
 export function fillTranslations(
   value: PartialTranslatedString | Partial<Record<Language, string>>,
 ): TranslatedString {
-  const present = (lang: Language) => {
-    const text = value[lang]
-    return typeof text === 'string' && text.length > 0 ? text : undefined
+  const nl = present(value.nl)
+  const fr = present(value.fr)
+  const de = present(value.de)
+  let fallback = ''
+  if (nl === undefined || fr === undefined || de === undefined) {
+    for (const lang of CONTRACT.translationFallback) {
+      const text = present(value[lang])
+      if (text !== undefined) {
+        fallback = text
+        break
+      }
+    }
   }
-  const fallback = CONTRACT.translationFallback.map(present).find((text) => text !== undefined) ?? ''
-  return {
-    nl: present('nl') ?? fallback,
-    fr: present('fr') ?? fallback,
-    de: present('de') ?? fallback,
-  }
+  return { nl: nl ?? fallback, fr: fr ?? fallback, de: de ?? fallback }
 }

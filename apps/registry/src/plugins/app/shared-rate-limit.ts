@@ -27,9 +27,10 @@ const LIMITER_POOL_MAX = 2
 
 /**
  * Rate limits shared by every replica (issues 16 and 23): fixed windows counted in PostgreSQL
- * (`rate_limit_counters`, migration 0011), one upsert per request for all of its keys. When the database does not
- * answer within DATABASE_DEADLINE_MS, the limiter fails open to counters in this process (the same limits, per
- * replica) and stays local for DATABASE_BACKOFF_MS: a database outage must never turn requests into 500s here.
+ * (`rate_limit_counters`, migration 0012), one upsert for all the keys of a request — or of all the requests that
+ * arrived while the previous upsert was in flight (`sendWaiting`). When the database does not answer within
+ * DATABASE_DEADLINE_MS, the limiter fails open to counters in this process (the same limits, per replica) and stays
+ * local for DATABASE_BACKOFF_MS: a database outage must never turn requests into 500s here.
  */
 export class SharedRateLimiter {
   private readonly pool: Pool
@@ -38,6 +39,9 @@ export class SharedRateLimiter {
   private localWindow = -1
   private readonly localHits = new Map<string, number>()
   private lastSweptWindow = -1
+  /** Hits that arrived while an upsert was in flight: they go out together in the next one. */
+  private readonly waiting: WaitingHit[] = []
+  private sending = false
 
   constructor(
     databaseUrl: string,
@@ -87,8 +91,7 @@ export class SharedRateLimiter {
     if (now < this.dbUnavailableUntil) return undefined
     try {
       const counts = await withDeadline(
-        countHits(
-          this.pool,
+        this.countTogether(
           limits.map((limit) => limit.key),
           windowStart,
         ),
@@ -100,6 +103,47 @@ export class SharedRateLimiter {
       this.log.warn({ err: error }, 'rate limiter: database unavailable, counting in this process')
       return undefined
     }
+  }
+
+  private countTogether(keys: readonly string[], windowStart: number): Promise<Map<string, number>> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ keys, windowStart, resolve, reject })
+      if (!this.sending) void this.sendWaiting()
+    })
+  }
+
+  /**
+   * One upsert at a time, for every hit of the same window that waited for it (under load: one statement for many
+   * requests instead of one each). Every hit is counted, and each sees the counts it would have seen had the
+   * batch's hits come one after another: the k-th hit on a key to which the batch added n sees (count after) − n + k.
+   */
+  private async sendWaiting(): Promise<void> {
+    this.sending = true
+    while (this.waiting.length > 0) {
+      const windowStart = this.waiting[0]!.windowStart
+      let end = 1
+      while (end < this.waiting.length && this.waiting[end]!.windowStart === windowStart) end += 1
+      const batch = this.waiting.splice(0, end)
+      const added = new Map<string, number>()
+      for (const hit of batch) for (const key of hit.keys) added.set(key, (added.get(key) ?? 0) + 1)
+      try {
+        const after = await countHits(this.pool, added, windowStart)
+        const handedOut = new Map<string, number>()
+        for (const hit of batch) {
+          const counts = new Map<string, number>()
+          for (const key of hit.keys) {
+            const k = (handedOut.get(key) ?? 0) + 1
+            handedOut.set(key, k)
+            const total = after.get(key)
+            if (total !== undefined) counts.set(key, total - (added.get(key) ?? 0) + k)
+          }
+          hit.resolve(counts)
+        }
+      } catch (error) {
+        for (const hit of batch) hit.reject(error)
+      }
+    }
+    this.sending = false
   }
 
   /** Counters of this process for the current window: the fallback while the database does not answer. */
@@ -125,6 +169,13 @@ export class SharedRateLimiter {
       this.log.warn({ err: error }, 'rate limiter: old windows not deleted'),
     )
   }
+}
+
+interface WaitingHit {
+  keys: readonly string[]
+  windowStart: number
+  resolve(counts: Map<string, number>): void
+  reject(error: unknown): void
 }
 
 function digest(key: string): string {

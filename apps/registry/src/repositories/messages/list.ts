@@ -10,7 +10,7 @@ import type { MessageScope } from '../../auth/message-scope.ts'
 import type { Queryable } from '../../db/pool.ts'
 import { prepared } from '../../db/prepared.ts'
 import { DEEP_OFFSET, type DeepPageRow, deepPageStatement } from './deep-page.ts'
-import { attachmentsOf, MESSAGE_COLUMNS, type MessageRow, messageOf } from './rows.ts'
+import { MESSAGE_COLUMNS, type MessageRow, messageOf } from './rows.ts'
 import { Params, scopeCondition } from './scope-condition.ts'
 
 /** The list of the caller's messages (§5.1): filters, search, paging and the count without counting rows. */
@@ -127,23 +127,31 @@ function defaultConditions(filters: MessageFilters): string[] {
  * expired at each row's mark (also trigger-kept, migration 0006) minus those expired since the mark (a short
  * range of messages_by_ebox_expiry). Docs: docs/contract-decisions.md, "totalItems"; BENCHMARKS.md.
  */
-async function countListed(db: Queryable, scope: MessageScope): Promise<number> {
-  const params = new Params()
-  const counts = scopeCondition(params, scope, 'c')
-  const { rows } = await db.query<{ n: string; stale: boolean }>(
-    prepared(
-      `SELECT coalesce(sum(c.total - c.expired - (
+function countListedQuery(params: Params, scope: MessageScope): string {
+  return `SELECT coalesce(sum(c.total - c.expired - (
               SELECT count(*) FROM messages m
               WHERE m.recipient_type = c.recipient_type AND m.recipient_id = c.recipient_id
                 AND m.partition_id = c.partition_id AND m.expires_at > c.expired_until
                 AND m.expires_at <= now())), 0) AS n,
             coalesce(min(c.expired_until) < now() - interval '10 minutes', false) AS stale
-     FROM ebox_message_counts c WHERE ${counts}`,
-      params.values,
-    ),
-  )
-  if (rows[0]?.stale) moveExpiryMarks(db, scope)
-  return Number(rows[0]?.n ?? 0)
+     FROM ebox_message_counts c WHERE ${scopeCondition(params, scope, 'c')}`
+}
+
+interface ListedCount {
+  n: string
+  stale: boolean
+}
+
+/** `totalItems` from a row of countListedQuery; moves the scope's expiry marks when they are stale. */
+function listedTotal(db: Queryable, scope: MessageScope, count: ListedCount | undefined): number {
+  if (count?.stale) moveExpiryMarks(db, scope)
+  return Number(count?.n ?? 0)
+}
+
+async function countListed(db: Queryable, scope: MessageScope): Promise<number> {
+  const params = new Params()
+  const { rows } = await db.query<ListedCount>(prepared(countListedQuery(params, scope), params.values))
+  return listedTotal(db, scope, rows[0])
 }
 
 /** Each process moves an e-Box's expiry marks at most this often (the read above then counts a short range). */
@@ -187,8 +195,9 @@ export interface Page {
 
 /**
  * A page of the caller's messages, newest publication first, ties (same second) broken by publication order, so
- * pages never overlap nor skip. Three queries whatever the page size (the page, its attachments, the count); with `q`,
- * one more before (the reference data it matches) and page and count in one statement.
+ * pages never overlap nor skip. At most two queries whatever the page size: the page with its attachments, and the
+ * count — one statement with the page for the default list's first pages and for a search (which first reads the
+ * reference data `q` matches).
  */
 export async function listMessages(
   db: Queryable,
@@ -236,33 +245,43 @@ export async function listMessages(
     const unfiltered =
       filtered.length === 0 && CONTRACT.hideExpiredByDefault && !CONTRACT.hideInvisibleByDefault
     const skipped = (page.page - 1) * page.pageSize
-    const [result, total] = await Promise.all([
-      unfiltered && skipped >= DEEP_OFFSET
-        ? deepPage(db, scope, defaultConditions(filters), page.pageSize, skipped)
-        : // The page's ids first (an index-only scan of messages_by_ebox for the default list: migration 0006
-          // includes expires_at and partition_id), then only those rows (BENCHMARKS.md).
-          db.query<MessageRow>(
-            statement(
-              `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.message_id IN (
-                 SELECT m.message_id FROM messages m WHERE ${where} ${ordered} LIMIT ${limit} OFFSET ${offset})
-               ${ordered}`,
-              params.values,
+    // The page's ids first (an index-only scan of messages_by_ebox for the default list: migration 0006 includes
+    // expires_at and partition_id), then only those rows (BENCHMARKS.md).
+    const pageIds = `SELECT m.message_id FROM messages m WHERE ${where} ${ordered} LIMIT ${limit} OFFSET ${offset}`
+    if (unfiltered && skipped < DEEP_OFFSET) {
+      // The default list's first pages: page and count in one statement (one round trip less per request).
+      const result = await db.query<MessageRow & ListedCount>(
+        prepared(
+          `SELECT c.n, c.stale, ${MESSAGE_COLUMNS}
+           FROM (${countListedQuery(params, scope)}) c
+             LEFT JOIN (messages m JOIN (${pageIds}) page USING (message_id)) ON true
+           ${ordered}`,
+          params.values,
+        ),
+      )
+      rows = result.rows.filter((row) => row.message_id !== null)
+      totalItems = listedTotal(db, scope, result.rows[0])
+    } else {
+      const [result, total] = await Promise.all([
+        unfiltered
+          ? deepPage(db, scope, defaultConditions(filters), page.pageSize, skipped)
+          : db.query<MessageRow>(
+              statement(
+                `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.message_id IN (${pageIds}) ${ordered}`,
+                params.values,
+              ),
             ),
-          ),
-      unfiltered
-        ? countListed(db, scope)
-        : db
-            .query<{ n: string }>(
-              statement(`SELECT count(*) AS n FROM messages m WHERE ${where}`, countParams),
-            )
-            .then((count) => Number(count.rows[0]?.n ?? 0)),
-    ])
-    rows = result.rows
-    totalItems = total
+        unfiltered
+          ? countListed(db, scope)
+          : db
+              .query<{ n: string }>(
+                statement(`SELECT count(*) AS n FROM messages m WHERE ${where}`, countParams),
+              )
+              .then((count) => Number(count.rows[0]?.n ?? 0)),
+      ])
+      rows = result.rows
+      totalItems = total
+    }
   }
-  const attachments = await attachmentsOf(
-    db,
-    rows.map((row) => row.message_id),
-  )
-  return { items: rows.map((row) => messageOf(row, attachments.get(row.message_id) ?? [])), totalItems }
+  return { items: rows.map(messageOf), totalItems }
 }

@@ -13,7 +13,6 @@ import {
   ATTACHMENT_COLUMNS,
   type AttachmentRow,
   attachmentOf,
-  attachmentsOf,
   MESSAGE_COLUMNS,
   type MessageRow,
   messageOf,
@@ -33,15 +32,13 @@ export async function getMessage(
   const params = new Params()
   const { rows } = await db.query<MessageRow>(
     prepared(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${scopeCondition(params, scope)}
-       AND m.message_id = ${params.add(messageId)}`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
+       WHERE ${scopeCondition(params, scope)} AND m.message_id = ${params.add(messageId)}`,
       params.values,
     ),
   )
   const row = rows[0]
-  if (!row) return undefined
-  const attachments = await attachmentsOf(db, [row.message_id])
-  return messageOf(row, attachments.get(row.message_id) ?? [])
+  return row ? messageOf(row) : undefined
 }
 
 /** The attachments of one message; undefined when the message is not in the scope. */
