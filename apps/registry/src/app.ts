@@ -98,6 +98,9 @@ export async function buildApp({
   // First: every route registered after it (the external plugins' included) must declare an operation or
   // `public: true`.
   await app.register(closedByDefault)
+  // Second: the error and not-found handlers. Fastify binds a route to the error handler in place when the route is
+  // registered, so they must exist before any route, the CORS preflight that the external plugins add included.
+  await app.register(errorsPlugin, { environment: config.environment })
 
   // External plugins: third-party Fastify plugins and libraries, configured. Their request hooks run first.
   await app.register(openapiPlugin, { version: config.build.version })
@@ -107,7 +110,6 @@ export async function buildApp({
 
   // App plugins: our own hooks and decorators. Hooks run in registration order: the per-caller limits (preParsing)
   // and scope resolution need the auth plugin's principal; audit writes in onSend, after the handler.
-  await app.register(errorsPlugin, { environment: config.environment })
   await app.register(inputFilterPlugin)
   await app.register(lingeringClosePlugin)
   await app.register(auditContext)

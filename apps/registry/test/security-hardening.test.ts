@@ -162,3 +162,47 @@ describe('errors reveal no internals', () => {
     expect(response.body).not.toMatch(/secret_table|\.ts:|\/srv\/|stack/)
   })
 })
+
+describe('without CORS origins (the preflight route answers OPTIONS itself)', () => {
+  let plain: TestRegistry
+  beforeAll(async () => {
+    plain = await startTestRegistry()
+  })
+  afterAll(() => plain.close())
+
+  it('an OPTIONS request refused before its handler gets the contract error body (on a real socket)', async () => {
+    await plain.app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = plain.app.server.address() as AddressInfo
+    const token = await plain.token({ scopes: consult, clientId: 'preflighter' })
+    const optionsRequest = (path: string, body?: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port, path, method: 'OPTIONS', headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            let text = ''
+            res.setEncoding('utf8')
+            res.on('data', (chunk) => {
+              text += chunk
+            })
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+          },
+        )
+        req.on('error', reject)
+        req.end(body)
+      })
+    // As the fuzzer sent them: NUL bytes in the query; a body without a Content-Type.
+    const refused = [
+      await optionsRequest(`/ebox/messages?page=1.5&=${'%00'.repeat(40)}`),
+      await optionsRequest('/ebox/messages/de3a0000-0000-4000-8000-000000000001/attachments/..', '\uFFFD'),
+    ]
+    for (const response of refused) {
+      expect(response.status, response.body).toBeGreaterThanOrEqual(400)
+      expect(Object.keys(JSON.parse(response.body)).sort(), response.body).toEqual([
+        'code',
+        'environment',
+        'id',
+        'message',
+      ])
+    }
+  })
+})
