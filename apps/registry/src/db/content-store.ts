@@ -58,7 +58,7 @@ export async function writeChunks(
   const hash = createHash('sha256')
   let size = 0
   let seq = 0
-  let pending: Buffer[] = []
+  const pending: Buffer[] = []
   let pendingBytes = 0
 
   /** One chunk row: its header, then exactly `length` bytes taken from the front of `pending`. */
@@ -101,7 +101,6 @@ export async function writeChunks(
     copyData,
     client.query(copyFrom('COPY content_chunks (content_id, seq, data) FROM STDIN (FORMAT binary)')),
   )
-  pending = []
   return { sizeBytes: size, sha256: hash.digest('base64url') }
 }
 
