@@ -161,17 +161,24 @@ describe('a large e-Box', () => {
     [{ messageTypeId: 'information' }, 'messages_by_ebox_type'],
     [{ senderOrganizationId: '0220916609' }, 'messages_by_ebox_sender'],
     [{ senderApplicationId: 'socialsecurity-letters' }, 'messages_by_ebox_application'],
-    [{ partitionId: 'partitionBid' }, 'messages_by_ebox_partition'],
+    // Either the partition's own index or the e-Box's, which includes partition_id and expires_at (index only):
+    // the planner picks by row width, which the search keys (migration 0017) changed.
+    [{ partitionId: 'partitionBid' }, /messages_by_ebox_partition|Index Only Scan using messages_by_ebox on/],
     [{ receivedAfter: '2020-01-01' }, 'messages_by_ebox'],
     [{ expiredAfter: '2020-01-01' }, 'messages_by_ebox'],
     [{ q: 'facture 12345', qlang: 'fr' }, 'messages_search_fr'],
-  ] as [MessageFilters, string][])('reads a page of %j through an index (%s)', async (filters, index) => {
-    const { db, statements } = recording()
-    await listMessages(db, scope, filters, { page: 1, pageSize: 25 })
-    const page = statements.find(([text]) => /ORDER BY m\.published_at DESC/.test(text))!
-    const { rows } = await registry.pool.query(`EXPLAIN ${page[0]}`, page[1])
-    const plan = rows.map((row) => row['QUERY PLAN']).join('\n')
-    expect(plan).not.toMatch(/Seq Scan on messages/)
-    expect(plan).toContain(index)
-  })
+    // One word: the candidates come from the search keys alone (migration 0017), never ANDed with the trigrams.
+    [{ q: '12345', qlang: 'fr' }, /messages_search_keys(?![\s\S]*messages_search_fr)/],
+  ] as [MessageFilters, string | RegExp][])(
+    'reads a page of %j through an index (%s)',
+    async (filters, index) => {
+      const { db, statements } = recording()
+      await listMessages(db, scope, filters, { page: 1, pageSize: 25 })
+      const page = statements.find(([text]) => /ORDER BY m\.published_at DESC/.test(text))!
+      const { rows } = await registry.pool.query(`EXPLAIN ${page[0]}`, page[1])
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n')
+      expect(plan).not.toMatch(/Seq Scan on messages/)
+      expect(plan).toMatch(index)
+    },
+  )
 })

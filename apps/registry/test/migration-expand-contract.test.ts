@@ -9,6 +9,7 @@ import { MIGRATIONS_DIR, migrateUp, migrationNames } from '../src/db/migrate.ts'
 /**
  * 0009/0010 expand and 0013/0014 contract, on a database that already holds messages (as ACC and PRD do): the
  * existing rows are numbered in their old list order, the constraints end valid and the list indexes are rebuilt.
+ * 0017/0018 the same way: the existing rows get their search keys and their words join the vocabulary.
  */
 const LAST_BEFORE_EXPAND = '0009_object_storage'
 const dir = mkdtempSync(join(tmpdir(), 'migrations-'))
@@ -38,8 +39,9 @@ beforeAll(async () => {
   for (const id of legacyIds) {
     await client.query(
       `INSERT INTO messages (message_id, recipient_type, recipient_id, sender_enterprise_number,
-         sender_application_id, message_type_id, subject, published_at, expires_at)
-       VALUES ($1, 'enterprise', '0800002352', '0123456789', 'app', 'letter', '{"fr":"S"}', $2, $2::timestamptz + interval '1 year')`,
+         sender_application_id, message_type_id, subject, published_at, expires_at, search_fr)
+       VALUES ($1, 'enterprise', '0800002352', '0123456789', 'app', 'letter', '{"fr":"S"}', $2, $2::timestamptz + interval '1 year',
+         'lettre recommandee')`,
       [id, SAME_SECOND],
     )
   }
@@ -71,11 +73,13 @@ describe('publication order on a database with messages', () => {
   it('ends with the checks validated, the list indexes valid and no helper left behind', async () => {
     const constraints = await client.query(
       `SELECT conname, convalidated FROM pg_constraint
-        WHERE conname IN ('messages_publication_seq_set', 'contents_store_known') ORDER BY conname`,
+        WHERE conname IN ('messages_publication_seq_set', 'contents_store_known', 'messages_search_keys_set')
+        ORDER BY conname`,
     )
     expect(constraints.rows).toEqual([
       { conname: 'contents_store_known', convalidated: true },
       { conname: 'messages_publication_seq_set', convalidated: true },
+      { conname: 'messages_search_keys_set', convalidated: true },
     ])
     const indexes = await client.query<{ name: string; valid: boolean; definition: string }>(
       `SELECT c.relname AS name, i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS definition
@@ -94,8 +98,27 @@ describe('publication order on a database with messages', () => {
         now(), NULL)`),
     ).rejects.toThrow(/messages_publication_seq_set/)
     const helpers = await client.query(
-      `SELECT proname FROM pg_proc WHERE proname IN ('legacy_publication_seq', 'number_legacy_publications')`,
+      `SELECT proname FROM pg_proc
+        WHERE proname IN ('legacy_publication_seq', 'number_legacy_publications', 'fill_message_search_keys')`,
     )
     expect(helpers.rows).toEqual([])
+  })
+
+  it('gives the messages stored before 0017 their search keys, and their words to the vocabulary', async () => {
+    const { rows } = await client.query<{ found: boolean }>(
+      `SELECT m.search_keys @> ARRAY[message_search_key('enterprise', '0800002352', 'fr', 'recommandee')] AS found
+         FROM messages m WHERE m.message_id = ANY($1::uuid[])`,
+      [legacyIds],
+    )
+    expect(rows).toEqual(legacyIds.map(() => ({ found: true })))
+    const words = await client.query(
+      `SELECT word FROM search_words WHERE word IN ('lettre', 'recommandee') ORDER BY 1`,
+    )
+    expect(words.rows).toEqual([{ word: 'lettre' }, { word: 'recommandee' }])
+    const index = await client.query(
+      `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relname = 'messages_search_keys'`,
+    )
+    expect(index.rows).toEqual([{ valid: true }])
   })
 })

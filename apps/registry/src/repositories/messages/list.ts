@@ -1,17 +1,11 @@
-import {
-  CONTRACT,
-  escapeLike,
-  type Language,
-  type Message,
-  normaliseEnterpriseNumber,
-  normaliseForSearch,
-} from '@ebox/contract'
+import { CONTRACT, type Language, type Message, normaliseEnterpriseNumber } from '@ebox/contract'
 import type { MessageScope } from '../../auth/message-scope.ts'
 import type { Queryable } from '../../db/pool.ts'
 import { prepared } from '../../db/prepared.ts'
 import { DEEP_OFFSET, type DeepPageRow, deepPageStatement } from './deep-page.ts'
 import { MESSAGE_COLUMNS, type MessageRow, messageOf } from './rows.ts'
 import { Params, scopeCondition } from './scope-condition.ts'
+import { planSearch, SEARCH_COLUMN, type SearchPlan, searchCandidates, searchPattern } from './search.ts'
 
 /** The list of the caller's messages (§5.1): filters, search, paging and the count without counting rows. */
 
@@ -31,37 +25,12 @@ export interface MessageFilters {
   qlang?: Language
 }
 
-const SEARCH_COLUMN: Record<Language, string> = { nl: 'search_nl', fr: 'search_fr', de: 'search_de' }
-
-const searchPattern = (q: string) => `%${escapeLike(normaliseForSearch(q))}%`
-
-interface ReferenceMatches {
-  types: string[]
-  applications: string[]
-  organizations: string[]
-}
-
-/** Reference data whose names or descriptions in `qlang` hold `q` (small tables: one cheap query). */
-async function referenceMatches(db: Queryable, q: string, qlang: Language): Promise<ReferenceMatches> {
-  const column = SEARCH_COLUMN[qlang]
-  const like = `${column} LIKE $1 ESCAPE '\\'`
-  const { rows } = await db.query<ReferenceMatches>(
-    prepared(
-      `SELECT array(SELECT message_type_id FROM message_types WHERE ${like}) AS types,
-            array(SELECT application_id FROM sender_applications WHERE ${like}) AS applications,
-            array(SELECT organization_id FROM sender_organizations WHERE ${like}) AS organizations`,
-      [searchPattern(q)],
-    ),
-  )
-  return rows[0] ?? { types: [], applications: [], organizations: [] }
-}
-
 /** The WHERE conditions of the list filters (§5.1), ANDed; empty when the caller gave none. */
 function filterConditions(
   params: Params,
   scope: MessageScope,
   filters: MessageFilters,
-  references?: ReferenceMatches,
+  references?: SearchPlan,
 ): string[] {
   const conditions: string[] = []
   const zone = () => params.add(CONTRACT.filterTimeZone)
@@ -114,10 +83,12 @@ function filterConditions(
 }
 
 /** Expired messages are left out unless an expired* filter speaks of expiry (CONTRACT.hideExpiredByDefault). */
+const hidesExpired = (filters: MessageFilters) =>
+  CONTRACT.hideExpiredByDefault && filters.expiredAfter === undefined && filters.expiredBefore === undefined
+
 function defaultConditions(filters: MessageFilters): string[] {
   const conditions: string[] = []
-  const expiryFiltered = filters.expiredAfter !== undefined || filters.expiredBefore !== undefined
-  if (CONTRACT.hideExpiredByDefault && !expiryFiltered) conditions.push('m.expires_at > now()')
+  if (hidesExpired(filters)) conditions.push('m.expires_at > now()')
   if (CONTRACT.hideInvisibleByDefault && filters.visible === undefined) conditions.push('m.visible')
   return conditions
 }
@@ -210,8 +181,10 @@ export async function listMessages(
     filters.q !== undefined && filters.qlang !== undefined
       ? { q: filters.q, qlang: filters.qlang }
       : undefined
-  const references = search ? await referenceMatches(db, search.q, search.qlang) : undefined
-  const filtered = filterConditions(params, scope, filters, references)
+  const plan = search
+    ? await planSearch(db, scope, { ...search, byExpiry: hidesExpired(filters) })
+    : undefined
+  const filtered = filterConditions(params, scope, filters, plan)
   const where = [scopeCondition(params, scope), ...filtered, ...defaultConditions(filters)].join(' AND ')
   const countParams = params.values.slice()
   const limit = params.add(page.pageSize)
@@ -225,12 +198,13 @@ export async function listMessages(
     filtered.length === 0 ? prepared(text, values) : { text, values }
   let rows: MessageRow[]
   let totalItems: number
-  if (search) {
-    // Both the page and the count need every candidate of the search (trigram recheck, expiry): they are read
-    // once, in one statement, instead of once per query (BENCHMARKS.md, search).
+  if (plan) {
+    // Both the page and the count need every candidate of the search (the match, expiry): they are read once, in
+    // one statement, instead of once per query (BENCHMARKS.md, search).
+    const candidates = searchCandidates(params, plan)
     const result = await db.query<MessageRow & { total: string }>(
       statement(
-        `WITH matches AS MATERIALIZED (SELECT m.message_id, m.published_at, m.publication_seq FROM messages m WHERE ${where}),
+        `WITH matches AS MATERIALIZED (SELECT m.message_id, m.published_at, m.publication_seq FROM ${candidates} WHERE ${where}),
               page AS (SELECT m.message_id FROM matches m ${ordered} LIMIT ${limit} OFFSET ${offset})
          SELECT t.total, ${MESSAGE_COLUMNS}
          FROM (SELECT count(*) AS total FROM matches) t
