@@ -64,7 +64,7 @@ describe('staging area', () => {
     const staged = await request.stage(Readable.from(pieces), 1024 * KiB, tooLarge)
     const read = await staged.read().toArray()
     expect(read).toHaveLength(3)
-    read.forEach((piece, index) => expect(piece).toBe(pieces[index]))
+    for (const [index, piece] of read.entries()) expect(piece).toBe(pieces[index])
     await request.discard()
   })
 

@@ -123,7 +123,9 @@ export async function writeChunks(
   await pipeline(
     source as AsyncIterable<Buffer>,
     copyData,
-    client.query(copyFromInMessages('COPY content_chunks (content_id, seq, data) FROM STDIN (FORMAT binary)')),
+    client.query(
+      copyFromInMessages('COPY content_chunks (content_id, seq, data) FROM STDIN (FORMAT binary)'),
+    ),
   )
   return { sizeBytes: size, sha256: hash.digest('base64url') }
 }
