@@ -58,6 +58,16 @@ describe('staging area', () => {
     expect(await partFiles()).toEqual([])
   })
 
+  it('reads a file held in memory back as the buffers it received, none joined into a copy', async () => {
+    const request = createStagingArea(dir, limits(), SWEEP).open()
+    const pieces = [randomBytes(16 * KiB), randomBytes(16 * KiB), randomBytes(8 * KiB)]
+    const staged = await request.stage(Readable.from(pieces), 1024 * KiB, tooLarge)
+    const read = await staged.read().toArray()
+    expect(read).toHaveLength(3)
+    for (const [index, piece] of read.entries()) expect(piece).toBe(pieces[index])
+    await request.discard()
+  })
+
   it('moves a file to disk once the memory budget of all requests is spent, and frees it on discard', async () => {
     const area = createStagingArea(dir, limits(), SWEEP)
     const first = area.open()

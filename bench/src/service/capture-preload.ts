@@ -49,9 +49,10 @@ prototype.query = function patchedQuery(this: unknown, ...args: unknown[]) {
     if (/\bFROM\s+STDIN\b/i.test(config.text)) {
       // What the service sends through the COPY (pipeline writes it with write()), for the replay.
       const sent: Buffer[] = []
-      const write = stream.write.bind(stream) as (chunk: Buffer, ...rest: unknown[]) => boolean
-      stream.write = ((chunk: Buffer, ...rest: unknown[]) => {
-        sent.push(Buffer.from(chunk))
+      const write = stream.write.bind(stream) as (chunk: Buffer | Buffer[], ...rest: unknown[]) => boolean
+      stream.write = ((chunk: Buffer | Buffer[], ...rest: unknown[]) => {
+        // A list of buffers is one CopyData message (apps/registry's copy-messages.ts, object mode).
+        for (const part of Array.isArray(chunk) ? chunk : [chunk]) sent.push(Buffer.from(part))
         return write(chunk, ...rest)
       }) as typeof stream.write
       stream.once('finish', () => {

@@ -29,8 +29,8 @@ async function collect(stream: Readable): Promise<Buffer> {
 }
 
 describe('content store', () => {
-  it.each([0, 1, CHUNK_BYTES, CHUNK_BYTES * 5 + 17])(
-    'round-trips %i bytes with their digest',
+  it.each([0, 1, CHUNK_BYTES, CHUNK_BYTES + 1, CHUNK_BYTES * 2, CHUNK_BYTES * 5 + 17])(
+    'round-trips %i bytes with their digest, in full chunks but the last',
     async (size) => {
       const data = randomBytes(size)
       // Arrives in uneven pieces, as a network stream would.
@@ -44,8 +44,76 @@ describe('content store', () => {
       expect((await collect(readContent(registry.pool, stored.contentId))).equals(data)).toBe(true)
       // Given its size, the reader stops at the last chunk without asking for more.
       expect((await collect(readContent(registry.pool, stored.contentId, size))).equals(data)).toBe(true)
+      const { rows } = await registry.pool.query<{ seq: number; length: number }>(
+        'SELECT seq, length(data) AS length FROM content_chunks WHERE content_id = $1 ORDER BY seq',
+        [stored.contentId],
+      )
+      const lengths = Array.from({ length: Math.ceil(size / CHUNK_BYTES) }, (_, seq) =>
+        Math.min(CHUNK_BYTES, size - seq * CHUNK_BYTES),
+      )
+      expect(rows).toEqual(lengths.map((length, seq) => ({ seq, length })))
     },
   )
+
+  it('sends each chunk row as one CopyData message in one socket write', async () => {
+    const data = randomBytes(CHUNK_BYTES * 3 + 17)
+    const pieces = [] as Buffer[]
+    for (let at = 0; at < data.length; at += 70_001) pieces.push(data.subarray(at, at + 70_001))
+    const client = await registry.pool.connect()
+    const socket = (client as unknown as { connection: { stream: SocketWrites } }).connection.stream
+    const writes: Buffer[] = []
+    const { _write: write, _writev: writev } = socket
+    socket._write = function (chunk, encoding, done) {
+      writes.push(chunk)
+      write.call(this, chunk, encoding, done)
+    }
+    socket._writev = function (chunks, done) {
+      writes.push(Buffer.concat(chunks.map(({ chunk }) => chunk)))
+      writev.call(this, chunks, done)
+    }
+    try {
+      await client.query('BEGIN')
+      writes.length = 0
+      await writeContent(client, Readable.from(pieces))
+    } finally {
+      Object.assign(socket, { _write: write, _writev: writev })
+      await client.query('ROLLBACK')
+      client.release()
+    }
+    // Message types per socket write: whole messages only, the data rows one CopyData message each.
+    const messages = writes.map(messageTypes)
+    const copyData = messages.flat().filter((type) => type === 'd')
+    expect(copyData).toHaveLength(4)
+    expect(messages.filter((types) => types.includes('d'))).toEqual([['d'], ['d'], ['d'], ['d']])
+    expect(messages.flat()).toContain('c') // CopyDone
+  })
+
+  it('writes the expected size and digest at once, and refuses bytes that do not match them', async () => {
+    const data = randomBytes(CHUNK_BYTES + 3)
+    const stored = await inTransaction(registry.pool, (client) =>
+      writeContent(client, Readable.from([data]), {
+        expected: { sizeBytes: data.length, sha256: sha256(data) },
+      }),
+    )
+    const { rows } = await registry.pool.query(
+      'SELECT size_bytes::int AS "sizeBytes", sha256 FROM contents WHERE content_id = $1',
+      [stored.contentId],
+    )
+    expect(rows).toEqual([{ sizeBytes: data.length, sha256: sha256(data) }])
+
+    const before = await registry.pool.query('SELECT count(*)::int AS n FROM contents')
+    const changed = Buffer.from(data)
+    changed.writeUInt8(changed.readUInt8(CHUNK_BYTES) ^ 1, CHUNK_BYTES)
+    await expect(
+      inTransaction(registry.pool, (client) =>
+        writeContent(client, Readable.from([changed]), {
+          expected: { sizeBytes: data.length, sha256: sha256(data) },
+        }),
+      ),
+    ).rejects.toThrow('a staged file changed before its commit')
+    const after = await registry.pool.query('SELECT count(*)::int AS n FROM contents')
+    expect(after.rows[0].n).toBe(before.rows[0].n)
+  })
 
   it('leaves nothing behind when the transaction fails', async () => {
     const before = await registry.pool.query('SELECT count(*)::int AS n FROM content_chunks')
@@ -72,7 +140,25 @@ describe('content store', () => {
 })
 
 const BATCH_BYTES = CHUNKS_PER_BATCH * CHUNK_BYTES
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('base64url')
+function sha256(data: Buffer) {
+  return createHash('sha256').update(data).digest('base64url')
+}
+
+type SocketWrites = Pick<Socket, '_write' | '_writev'> & {
+  _writev: NonNullable<Socket['_writev']>
+}
+
+/** The type bytes of the frontend messages one socket write carries; it must end on a message boundary. */
+function messageTypes(write: Buffer): string[] {
+  const types: string[] = []
+  let at = 0
+  while (at < write.length) {
+    types.push(String.fromCharCode(write[at]!))
+    at += 1 + write.readUInt32BE(at + 1)
+  }
+  expect(at).toBe(write.length)
+  return types
+}
 
 async function store(data: Buffer) {
   return inTransaction(registry.pool, (client) => writeContent(client, Readable.from([data])))

@@ -2,8 +2,9 @@ import { createHash, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type pg from 'pg'
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
+import { to as copyTo } from 'pg-copy-streams'
 import type { ContentRange } from '../content/range.ts'
+import { copyFromInMessages } from './copy-messages.ts'
 
 /** Content is stored in chunks of this size: small enough to stream, large enough to keep queries few. */
 export const CHUNK_BYTES = 256 * 1024
@@ -17,27 +18,42 @@ export interface StoredContent {
   sha256: string
 }
 
+/** What a content must turn out to be, when its size and digest are known before it is written (a staged file). */
+export interface ExpectedContent {
+  sizeBytes: number
+  sha256: string
+}
+
 /**
  * Writes `source` as a new content inside the caller's transaction, chunk by chunk, computing size and SHA-256
  * on the way: a whole file is never held in memory. `maxBytes` stops an oversized stream early.
- * If the transaction rolls back, nothing of the content remains.
+ * With `expected`, the contents row is written with those values at once (no UPDATE afterwards), and the bytes
+ * written must hash to them or the call fails. If the transaction rolls back, nothing of the content remains.
  */
 export async function writeContent(
   client: pg.PoolClient,
   source: AsyncIterable<Buffer> | NodeJS.ReadableStream,
-  options: { maxBytes?: number; onTooLarge?: () => Error } = {},
+  options: { maxBytes?: number; onTooLarge?: () => Error; expected?: ExpectedContent } = {},
 ): Promise<StoredContent> {
   const contentId = randomUUID()
-  await client.query('INSERT INTO contents (content_id, size_bytes, sha256) VALUES ($1, 0, $2)', [
+  const { expected } = options
+  await client.query('INSERT INTO contents (content_id, size_bytes, sha256) VALUES ($1, $2, $3)', [
     contentId,
-    '',
+    expected?.sizeBytes ?? 0,
+    expected?.sha256 ?? '',
   ])
   const { sizeBytes, sha256 } = await writeChunks(client, contentId, source, options)
-  await client.query('UPDATE contents SET size_bytes = $2, sha256 = $3 WHERE content_id = $1', [
-    contentId,
-    sizeBytes,
-    sha256,
-  ])
+  if (expected) {
+    if (sizeBytes !== expected.sizeBytes || sha256 !== expected.sha256) {
+      throw new Error('a staged file changed before its commit')
+    }
+  } else {
+    await client.query('UPDATE contents SET size_bytes = $2, sha256 = $3 WHERE content_id = $1', [
+      contentId,
+      sizeBytes,
+      sha256,
+    ])
+  }
   return { contentId, sizeBytes, sha256 }
 }
 
@@ -46,7 +62,8 @@ export async function writeContent(
  * One binary COPY: each chunk row is a small header followed by the source's own buffers (the last one cut with
  * `subarray`), so the bytes go to the socket without being copied into chunk-sized buffers or into a Bind
  * message first — at a megabyte, those copies (and the page faults of their fresh allocations) cost more than
- * the network write itself (BENCHMARKS.md, issue 19).
+ * the network write itself (BENCHMARKS.md, issue 19). Each row is one CopyData message, written to the socket at
+ * once (copy-messages.ts).
  */
 export async function writeChunks(
   client: pg.PoolClient,
@@ -61,27 +78,28 @@ export async function writeChunks(
   const pending: Buffer[] = []
   let pendingBytes = 0
 
-  /** One chunk row: its header, then exactly `length` bytes taken from the front of `pending`. */
-  function* row(length: number): Generator<Buffer> {
-    yield chunkRowHeader(id, seq++, length)
+  /** Appends one chunk row to `message`: its header, then exactly `length` bytes taken from the front of `pending`. */
+  function row(length: number, message: Buffer[]) {
+    message.push(chunkRowHeader(id, seq++, length))
     let left = length
     while (left > 0) {
       const head = pending[0]!
       if (head.length <= left) {
         pending.shift()
         left -= head.length
-        yield head
+        message.push(head)
       } else {
         pending[0] = head.subarray(left)
-        yield head.subarray(0, left)
+        message.push(head.subarray(0, left))
         left = 0
       }
     }
     pendingBytes -= length
   }
 
+  /** One CopyData message per chunk row; the COPY's header goes with the first row, its end marker with the last. */
   async function* copyData(chunks: AsyncIterable<Buffer>) {
-    yield BINARY_COPY_HEADER
+    let message: Buffer[] = [BINARY_COPY_HEADER]
     for await (const data of chunks) {
       size += data.length
       if (options.maxBytes !== undefined && size > options.maxBytes) {
@@ -90,16 +108,24 @@ export async function writeChunks(
       hash.update(data)
       pending.push(data)
       pendingBytes += data.length
-      while (pendingBytes >= CHUNK_BYTES) yield* row(CHUNK_BYTES)
+      // Strictly more than a chunk: the last row waits for the end of the source, to carry the end marker.
+      while (pendingBytes > CHUNK_BYTES) {
+        row(CHUNK_BYTES, message)
+        yield message
+        message = []
+      }
     }
-    if (pendingBytes > 0) yield* row(pendingBytes)
-    yield BINARY_COPY_TRAILER
+    if (pendingBytes > 0) row(pendingBytes, message)
+    message.push(BINARY_COPY_TRAILER)
+    yield message
   }
 
   await pipeline(
     source as AsyncIterable<Buffer>,
     copyData,
-    client.query(copyFrom('COPY content_chunks (content_id, seq, data) FROM STDIN (FORMAT binary)')),
+    client.query(
+      copyFromInMessages('COPY content_chunks (content_id, seq, data) FROM STDIN (FORMAT binary)'),
+    ),
   )
   return { sizeBytes: size, sha256: hash.digest('base64url') }
 }
