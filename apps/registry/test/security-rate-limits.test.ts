@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { SCOPES } from '@ebox/contract'
 import { DEMO } from '@ebox/demo-data'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -123,6 +124,11 @@ describe.each(OAUTH_MODES)('rate limits — %s verifier', (mode) => {
       'SELECT hits FROM rate_limit_counters ORDER BY hits DESC LIMIT 1',
     )
     expect(rows[0]?.hits).toBe(30)
+    // Keys are stored as their SHA-256 only (the process keeps each key's digest: computed once, not per hit).
+    const keys = await registry.pool.query<{ key: string }>('SELECT key FROM rate_limit_counters')
+    const stored = keys.rows.map((row) => row.key)
+    expect(stored).toContain(createHash('sha256').update('client:crowd').digest('base64url'))
+    expect(stored.join(' ')).not.toContain('crowd')
   })
 
   it('fails open to local counters when the shared counters fail: no 500', { timeout: 90_000 }, async () => {

@@ -178,8 +178,21 @@ interface WaitingHit {
   reject(error: unknown): void
 }
 
+/**
+ * Digests of the keys seen, kept: a SHA-256 per limit and request was ≈ 0.7 % of the service's time on a list
+ * page (BENCHMARKS.md, "Per-request cuts"). Bounded like the other per-process maps (cleared when full).
+ */
+const digests = new Map<string, string>()
+const DIGESTS_KEPT = 10_000
+
 function digest(key: string): string {
-  return createHash('sha256').update(key).digest('base64url')
+  let hashed = digests.get(key)
+  if (hashed === undefined) {
+    hashed = createHash('sha256').update(key).digest('base64url')
+    if (digests.size >= DIGESTS_KEPT) digests.clear()
+    digests.set(key, hashed)
+  }
+  return hashed
 }
 
 function withDeadline<T>(work: Promise<T>): Promise<T> {
