@@ -14,11 +14,12 @@
 
 -- Every word ever stored in a search text (any language, any e-Box), with a trigram index: a search finds the
 -- words that contain `q` here. Words are never removed (a word of a deleted message only costs a key lookup
--- that finds nothing).
+-- that finds nothing). No GIN pending list (fastupdate): every search would scan its unsorted entries, up to
+-- 4 MB of them (6.6 ms per lookup instead of 0.03 after a bulk insert); a new word costs its trigrams' inserts.
 CREATE TABLE search_words (
   word text PRIMARY KEY
 );
-CREATE INDEX search_words_trigrams ON search_words USING gin (word gin_trgm_ops);
+CREATE INDEX search_words_trigrams ON search_words USING gin (word gin_trgm_ops) WITH (fastupdate = off);
 
 ALTER TABLE messages ADD COLUMN search_keys bigint[];
 -- Every row has its keys (0018 validates it once the existing rows are filled): a search by keys never misses one.

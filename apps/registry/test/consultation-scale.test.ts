@@ -122,22 +122,29 @@ describe('a large e-Box', () => {
     expect(statements).toHaveLength(1)
   })
 
-  it('names the statements of the default list only: searches and filtered lists are planned per call', async () => {
+  it('names the statements of the default list and of searches by keys only: trigram searches and filtered lists are planned per call', async () => {
     const client = await registry.pool.connect()
     try {
       // More than the five custom plans after which PostgreSQL may switch a named statement to its generic plan.
       for (let i = 0; i < 8; i++) {
         await listMessages(client, scope, {}, { page: 1, pageSize: 25 })
-        await listMessages(client, scope, { q: 'facture', qlang: 'fr' }, { page: 1, pageSize: 25 })
+        await listMessages(client, scope, { q: 'facture 1', qlang: 'fr' }, { page: 1, pageSize: 25 })
         await listMessages(client, scope, { readStatus: false }, { page: 1, pageSize: 25 })
       }
-      const { rows } = await client.query<{ statement: string }>(
-        'SELECT statement FROM pg_prepared_statements WHERE from_sql = false',
-      )
-      const named = rows.map((row) => row.statement)
-      expect(named.some((text) => /LIMIT \$\d+ OFFSET/.test(text))).toBe(true)
-      expect(named.some((text) => text.includes('WITH matches'))).toBe(false)
-      expect(named.some((text) => text.includes('read_at IS NULL'))).toBe(false)
+      const named = async () =>
+        (
+          await client.query<{ statement: string }>(
+            'SELECT statement FROM pg_prepared_statements WHERE from_sql = false',
+          )
+        ).rows.map((row) => row.statement)
+      expect((await named()).some((text) => /LIMIT \$\d+ OFFSET/.test(text))).toBe(true)
+      // A search by trigrams is never named (a search by keys, earlier on this connection, may be).
+      const searches = (await named()).filter((text) => text.includes('WITH matches'))
+      expect(searches.every((text) => text.includes('search_keys &&'))).toBe(true)
+      expect((await named()).some((text) => text.includes('read_at IS NULL'))).toBe(false)
+      // One word: the candidates can only come from the keys' index, whatever plan (search.ts).
+      await listMessages(client, scope, { q: 'facture', qlang: 'fr' }, { page: 1, pageSize: 25 })
+      expect((await named()).some((text) => text.includes('search_keys &&'))).toBe(true)
     } finally {
       client.release()
     }

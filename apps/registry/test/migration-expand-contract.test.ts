@@ -116,9 +116,14 @@ describe('publication order on a database with messages', () => {
     )
     expect(words.rows).toEqual([{ word: 'lettre' }, { word: 'recommandee' }])
     const index = await client.query(
-      `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE c.relname = 'messages_search_keys'`,
+      `SELECT c.relname AS name, i.indisvalid AS valid, c.reloptions AS options
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relname IN ('messages_search_keys', 'search_words_trigrams') ORDER BY 1`,
     )
-    expect(index.rows).toEqual([{ valid: true }])
+    // No GIN pending list: searches would scan it whole.
+    expect(index.rows).toEqual([
+      { name: 'messages_search_keys', valid: true, options: ['fastupdate=off'] },
+      { name: 'search_words_trigrams', valid: true, options: ['fastupdate=off'] },
+    ])
   })
 })

@@ -202,8 +202,11 @@ export async function listMessages(
     // Both the page and the count need every candidate of the search (the match, expiry): they are read once, in
     // one statement, instead of once per query (BENCHMARKS.md, search).
     const candidates = searchCandidates(params, plan)
+    // By keys, the candidates can only come from the keys' GIN index (behind OFFSET 0): a generic plan is the same
+    // plan, so that statement is named and planned once per connection (BENCHMARKS.md, search).
+    const run = plan.keys === null ? statement : prepared
     const result = await db.query<MessageRow & { total: string }>(
-      statement(
+      run(
         `WITH matches AS MATERIALIZED (SELECT m.message_id, m.published_at, m.publication_seq FROM ${candidates} WHERE ${where}),
               page AS (SELECT m.message_id FROM matches m ${ordered} LIMIT ${limit} OFFSET ${offset})
          SELECT t.total, ${MESSAGE_COLUMNS}

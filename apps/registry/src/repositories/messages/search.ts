@@ -1,6 +1,7 @@
 import { escapeLike, type Language, normaliseForSearch } from '@ebox/contract'
 import type { MessageScope } from '../../auth/message-scope.ts'
 import type { Queryable } from '../../db/pool.ts'
+import { prepared } from '../../db/prepared.ts'
 import { Params, scopeCondition } from './scope-condition.ts'
 
 /**
@@ -33,10 +34,7 @@ export interface SearchPlan {
   expiryKeys: string[] | null
 }
 
-/**
- * One round trip before the search: the matching reference data and, when `q` is one word, the keys to look for.
- * Not a named statement: a generic plan would not know that the vocabulary lookup is selective.
- */
+/** One round trip before the search: the matching reference data and, when `q` is one word, the keys to look for. */
 export async function planSearch(
   db: Queryable,
   scope: MessageScope,
@@ -57,22 +55,30 @@ export async function planSearch(
                      coalesce(message_search_expiry_bucket(max(m.expires_at)), 0) AS last
               FROM messages m WHERE ${scopeCondition(params, scope)}) buckets)`
     : 'NULL'
-  const { rows } = await db.query<SearchPlan>({
-    text: `SELECT refs.types, refs.applications, refs.organizations,
+  // The vocabulary's words are read once (a CTE), however often the keys below refer to them. A named statement:
+  // its generic plan reads the vocabulary through its trigram index as a custom plan does (one plan per language
+  // and scope shape).
+  const { rows } = await db.query<SearchPlan>(
+    prepared(
+      `WITH refs AS MATERIALIZED (
+             SELECT array(SELECT message_type_id FROM message_types WHERE ${like}) AS types,
+                    array(SELECT application_id FROM sender_applications WHERE ${like}) AS applications,
+                    array(SELECT organization_id FROM sender_organizations WHERE ${like}) AS organizations),
+           vocabulary AS MATERIALIZED (
+             SELECT CASE WHEN char_length(${word}) >= 3 AND search_words_of(${word}) = ARRAY[${word}]
+                          AND message_search_keys_trusted()
+                    THEN array(SELECT word FROM search_words WHERE word LIKE ${pattern} ESCAPE '\\'
+                               LIMIT ${MAX_WORDS + 1}) END AS words)
+           SELECT refs.types, refs.applications, refs.organizations,
                   CASE WHEN cardinality(vocabulary.words) <= ${MAX_WORDS} THEN
                     ${keysOf(search.qlang, 'vocabulary.words')} || ${keysOf('type', 'refs.types')}
                     || ${keysOf('application', 'refs.applications')} || ${keysOf('organization', 'refs.organizations')}
                   END AS keys,
                   CASE WHEN cardinality(vocabulary.words) <= ${MAX_WORDS} THEN ${expiryKeys} END AS "expiryKeys"
-           FROM (SELECT array(SELECT message_type_id FROM message_types WHERE ${like}) AS types,
-                        array(SELECT application_id FROM sender_applications WHERE ${like}) AS applications,
-                        array(SELECT organization_id FROM sender_organizations WHERE ${like}) AS organizations) refs,
-                (SELECT CASE WHEN char_length(${word}) >= 3 AND search_words_of(${word}) = ARRAY[${word}]
-                               AND message_search_keys_trusted()
-                        THEN array(SELECT word FROM search_words WHERE word LIKE ${pattern} ESCAPE '\\'
-                                   LIMIT ${MAX_WORDS + 1}) END AS words) vocabulary`,
-    values: params.values,
-  })
+           FROM refs, vocabulary`,
+      params.values,
+    ),
+  )
   const row = rows[0]
   return row ?? { types: [], applications: [], organizations: [], keys: null, expiryKeys: null }
 }
